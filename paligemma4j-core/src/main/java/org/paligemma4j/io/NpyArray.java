@@ -1,0 +1,238 @@
+package org.paligemma4j.io;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A NumPy {@code .npy} array (format 1.0/2.0/3.0, C order): the exchange format of the goldens and of
+ * {@code paligemma dump}. Values are kept as raw little-endian bytes plus the numpy dtype string
+ * ({@code <f4}, {@code <f8}, {@code <i8}, {@code <i4}, {@code |u1}, {@code |b1}, ...).
+ */
+public record NpyArray(String dtype, long[] shape, byte[] data) {
+
+    private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+    private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']+)'");
+    private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
+    private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
+
+    public NpyArray {
+        long expected = elementCount(shape) * itemSize(dtype);
+        if (expected != data.length) {
+            throw new IllegalArgumentException("npy: shape " + Arrays.toString(shape) + " of " + dtype
+                    + " needs " + expected + " bytes, got " + data.length);
+        }
+    }
+
+    public static NpyArray read(Path file) throws IOException {
+        return parse(Files.readAllBytes(file), file.toString());
+    }
+
+    public static NpyArray parse(byte[] bytes, String name) {
+        if (bytes.length < 10 || !Arrays.equals(Arrays.copyOf(bytes, 6), MAGIC)) {
+            throw new IllegalArgumentException(name + ": not a .npy file (bad magic)");
+        }
+        int major = bytes[6];
+        ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        long headerLen;
+        int headerStart;
+        if (major == 1) {
+            headerLen = Short.toUnsignedInt(buf.getShort(8));
+            headerStart = 10;
+        } else if (major == 2 || major == 3) {
+            if (bytes.length < 12) throw new IllegalArgumentException(name + ": truncated .npy header");
+            headerLen = Integer.toUnsignedLong(buf.getInt(8));
+            headerStart = 12;
+        } else {
+            throw new IllegalArgumentException(name + ": unsupported .npy version " + major);
+        }
+        if (headerStart + headerLen > bytes.length) {
+            throw new IllegalArgumentException(name + ": .npy header length " + headerLen + " runs past the end of the file");
+        }
+        String header = new String(bytes, headerStart, (int) headerLen,
+                major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        Matcher d = DESCR.matcher(header);
+        Matcher f = FORTRAN.matcher(header);
+        Matcher s = SHAPE.matcher(header);
+        if (!d.find() || !f.find() || !s.find()) {
+            throw new IllegalArgumentException(name + ": malformed .npy header: " + header.strip());
+        }
+        if (f.group(1).equals("True")) {
+            throw new IllegalArgumentException(name + ": Fortran-order .npy arrays are not supported");
+        }
+        String dtype = d.group(1);
+        itemSize(dtype); // validates
+        if (dtype.startsWith(">") && itemSize(dtype) > 1) {
+            throw new IllegalArgumentException(name + ": big-endian .npy dtype " + dtype + " is not supported");
+        }
+        List<Long> dims = new ArrayList<>();
+        for (String part : s.group(1).split(",")) {
+            if (!part.isBlank()) dims.add(Long.parseLong(part.strip()));
+        }
+        long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
+        int dataStart = (int) (headerStart + headerLen);
+        long need = elementCount(shape) * itemSize(dtype);
+        if (dataStart + need > bytes.length) {
+            throw new IllegalArgumentException(name + ": .npy data needs " + need + " bytes but only "
+                    + (bytes.length - dataStart) + " remain");
+        }
+        return new NpyArray(normalize(dtype), shape, Arrays.copyOfRange(bytes, dataStart, (int) (dataStart + need)));
+    }
+
+    private static String normalize(String dtype) {
+        return dtype.startsWith("=") ? "<" + dtype.substring(1) : dtype;
+    }
+
+    static int itemSize(String dtype) {
+        String t = dtype.substring(1);
+        return switch (t) {
+            case "f8", "i8", "u8" -> 8;
+            case "f4", "i4", "u4" -> 4;
+            case "f2", "i2", "u2" -> 2;
+            case "u1", "i1", "b1" -> 1;
+            default -> throw new IllegalArgumentException("npy: unsupported dtype " + dtype);
+        };
+    }
+
+    public static long elementCount(long[] shape) {
+        long n = 1;
+        for (long d : shape) n = Math.multiplyExact(n, d);
+        return n;
+    }
+
+    public long size() {
+        return elementCount(shape);
+    }
+
+    private ByteBuffer le() {
+        return ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** All values widened to float32; integer and bool arrays are converted by value. */
+    public float[] toFloatArray() {
+        int n = Math.toIntExact(size());
+        float[] out = new float[n];
+        ByteBuffer b = le();
+        String t = dtype.substring(1);
+        for (int i = 0; i < n; i++) {
+            out[i] = switch (t) {
+                case "f4" -> b.getFloat(i * 4);
+                case "f8" -> (float) b.getDouble(i * 8);
+                default -> (float) longAt(b, t, i);
+            };
+        }
+        return out;
+    }
+
+    /** All values as float64 (exact for f4/f8 and integers up to 2^53). */
+    public double[] toDoubleArray() {
+        int n = Math.toIntExact(size());
+        double[] out = new double[n];
+        ByteBuffer b = le();
+        String t = dtype.substring(1);
+        for (int i = 0; i < n; i++) {
+            out[i] = switch (t) {
+                case "f4" -> b.getFloat(i * 4);
+                case "f8" -> b.getDouble(i * 8);
+                default -> longAt(b, t, i);
+            };
+        }
+        return out;
+    }
+
+    /** Integer (or bool) values; refuses float arrays. */
+    public long[] toLongArray() {
+        int n = Math.toIntExact(size());
+        String t = dtype.substring(1);
+        if (t.startsWith("f")) throw new IllegalStateException("npy: " + dtype + " is not an integer array");
+        long[] out = new long[n];
+        ByteBuffer b = le();
+        for (int i = 0; i < n; i++) out[i] = longAt(b, t, i);
+        return out;
+    }
+
+    public int[] toIntArray() {
+        long[] l = toLongArray();
+        int[] out = new int[l.length];
+        for (int i = 0; i < l.length; i++) out[i] = Math.toIntExact(l[i]);
+        return out;
+    }
+
+    private static long longAt(ByteBuffer b, String t, int i) {
+        return switch (t) {
+            case "i8", "u8" -> b.getLong(i * 8);
+            case "i4" -> b.getInt(i * 4);
+            case "u4" -> Integer.toUnsignedLong(b.getInt(i * 4));
+            case "i2" -> b.getShort(i * 2);
+            case "u2" -> Short.toUnsignedInt(b.getShort(i * 2));
+            case "i1" -> b.get(i);
+            case "u1", "b1" -> Byte.toUnsignedInt(b.get(i));
+            default -> throw new IllegalStateException("npy: cannot read " + t + " as integer");
+        };
+    }
+
+    public static NpyArray ofFloats(float[] values, long... shape) {
+        ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) b.putFloat(v);
+        return new NpyArray("<f4", shape, b.array());
+    }
+
+    public static NpyArray ofLongs(long[] values, long... shape) {
+        ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (long v : values) b.putLong(v);
+        return new NpyArray("<i8", shape, b.array());
+    }
+
+    public static NpyArray ofInts(int[] values, long... shape) {
+        ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int v : values) b.putInt(v);
+        return new NpyArray("<i4", shape, b.array());
+    }
+
+    public static NpyArray ofUnsignedBytes(byte[] values, long... shape) {
+        return new NpyArray("|u1", shape, values.clone());
+    }
+
+    public static NpyArray ofBooleans(boolean[] values, long... shape) {
+        byte[] b = new byte[values.length];
+        for (int i = 0; i < values.length; i++) b[i] = (byte) (values[i] ? 1 : 0);
+        return new NpyArray("|b1", shape, b);
+    }
+
+    /** Writes format 1.0 with the header padded to a multiple of 64 bytes, as numpy does. */
+    public void write(Path file) throws IOException {
+        try (OutputStream out = Files.newOutputStream(file)) {
+            write(out);
+        }
+    }
+
+    public void write(OutputStream out) throws IOException {
+        StringBuilder shapeText = new StringBuilder("(");
+        for (int i = 0; i < shape.length; i++) {
+            shapeText.append(shape[i]);
+            if (shape.length == 1 || i < shape.length - 1) shapeText.append(shape.length == 1 ? "," : ", ");
+        }
+        shapeText.append(')');
+        String dict = "{'descr': '" + dtype + "', 'fortran_order': False, 'shape': " + shapeText + ", }";
+        int total = 10 + dict.length() + 1;
+        int pad = (64 - total % 64) % 64;
+        String header = dict + " ".repeat(pad) + "\n";
+        out.write(MAGIC);
+        out.write(1);
+        out.write(0);
+        int len = header.length();
+        out.write(len & 0xff);
+        out.write((len >> 8) & 0xff);
+        out.write(header.getBytes(StandardCharsets.ISO_8859_1));
+        out.write(data);
+    }
+}
