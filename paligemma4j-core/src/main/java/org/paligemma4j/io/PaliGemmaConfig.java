@@ -1,0 +1,156 @@
+package org.paligemma4j.io;
+
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * A PaliGemma checkpoint's {@code config.json}: SigLIP vision tower + linear projector + Gemma decoder.
+ * Real config.json files list only non-default fields, so every absent field is filled with the value
+ * Hugging Face's PaliGemmaConfig / GemmaConfig / Gemma2Config / SiglipVisionConfig would give it.
+ *
+ * <p>Decoder sizes come from {@code text_config} only: the top-level {@code hidden_size} and
+ * {@code vocab_size} are stale copies in real PaliGemma 2 configs.
+ *
+ * @param projectionDim output width of the projector (must equal the decoder's hidden size)
+ * @param eosTokenIds   end-of-sequence ids from config.json (generation_config.json may add more)
+ */
+public record PaliGemmaConfig(
+        VisionConfig vision,
+        TextConfig text,
+        int projectionDim,
+        int imageTokenIndex,
+        int padTokenId,
+        int bosTokenId,
+        int[] eosTokenIds,
+        String torchDtype) {
+
+    private static final Set<String> TEXT_MODEL_TYPES = Set.of("gemma", "gemma2");
+
+    /** Image tokens in every prompt (256 at 224 px). */
+    public int numImageTokens() {
+        return vision.numImageTokens();
+    }
+
+    /** Reads {@code dir/config.json}. */
+    public static PaliGemmaConfig load(Path dir) {
+        Path file = dir.resolve("config.json");
+        return parse(new JsonFields(JsonFields.readObject(file), file.toString()));
+    }
+
+    static PaliGemmaConfig parse(JsonFields root) {
+        String where = root.where();
+        String modelType = root.stringOr("model_type", null);
+        if (modelType == null) {
+            throw new CheckpointException(where + ": missing 'model_type' (expected \"paligemma\")");
+        }
+        if (!modelType.equals("paligemma")) {
+            throw new CheckpointException(where + ": model_type is \"" + modelType
+                    + "\", but paligemma4j runs PaliGemma checkpoints (model_type \"paligemma\")");
+        }
+        JsonFields textFields = root.child("text_config");
+        if (textFields == null) {
+            throw new CheckpointException(where + ": missing 'text_config' (the Gemma decoder's configuration)");
+        }
+        int projectionDim = root.intOr("projection_dim", 2048);
+        VisionConfig vision = parseVision(root.child("vision_config"), where, projectionDim);
+        TextConfig text = parseText(textFields);
+        int imageToken = root.has("image_token_index") ? root.intOr("image_token_index", 256000)
+                : root.intOr("image_token_id", 256000);
+        return new PaliGemmaConfig(vision, text, projectionDim, imageToken,
+                root.intOr("pad_token_id", textFields.intOr("pad_token_id", 0)),
+                root.intOr("bos_token_id", textFields.intOr("bos_token_id", 2)),
+                root.intsOr("eos_token_id", textFields.intsOr("eos_token_id", new int[] {1})),
+                root.stringOr("torch_dtype", root.stringOr("dtype", "float32")));
+    }
+
+    static VisionConfig parseVision(JsonFields v, String where, int projectionDim) {
+        if (v == null) {
+            // PaliGemmaConfig's own default tower when vision_config is absent: SigLIP So400m-like at 224 px.
+            return new VisionConfig(1152, 4096, 27, 16, 3, 224, 14, 1e-6, "gelu_pytorch_tanh", projectionDim);
+        }
+        String type = v.stringOr("model_type", "siglip_vision_model");
+        if (!type.equals("siglip_vision_model")) {
+            throw new CheckpointException(v.where() + ": model_type is \"" + type + "\", expected \"siglip_vision_model\"");
+        }
+        String act = v.stringOr("hidden_act", "gelu_pytorch_tanh");
+        checkTanhGelu(v.where(), "hidden_act", act);
+        try {
+            return new VisionConfig(
+                v.intOr("hidden_size", 768),
+                v.intOr("intermediate_size", 3072),
+                v.intOr("num_hidden_layers", 12),
+                v.intOr("num_attention_heads", 12),
+                v.intOr("num_channels", 3),
+                v.intOr("image_size", 224),
+                v.intOr("patch_size", 16),
+                v.doubleOr("layer_norm_eps", 1e-6),
+                act,
+                projectionDim);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(v.where() + ": " + e.getMessage());
+        }
+    }
+
+    static TextConfig parseText(JsonFields t) {
+        String type = t.stringOr("model_type", "gemma");
+        if (!TEXT_MODEL_TYPES.contains(type)) {
+            throw new CheckpointException(t.where() + ": model_type is \"" + type
+                    + "\"; supported decoders are \"gemma\" (PaliGemma 1) and \"gemma2\" (PaliGemma 2)");
+        }
+        boolean gemma2 = type.equals("gemma2");
+        int layers = t.intOr("num_hidden_layers", gemma2 ? 26 : 28);
+        int headDim = t.intOr("head_dim", 256);
+        // Gemma's MLP activation: hidden_activation wins; Gemma 1 configs often give only hidden_act.
+        String activation = t.stringOr("hidden_activation", t.stringOr("hidden_act", "gelu_pytorch_tanh"));
+        checkTanhGelu(t.where(), "hidden_activation", activation);
+        Integer window = gemma2 ? Integer.valueOf(t.intOr("sliding_window", 4096)) : null;
+        boolean[] sliding = new boolean[layers];
+        if (gemma2) {
+            var layerTypes = t.node().get("layer_types");
+            for (int i = 0; i < layers; i++) {
+                if (layerTypes != null && layerTypes.isArray()) {
+                    if (layerTypes.size() != layers) {
+                        throw new CheckpointException(t.where() + ": layer_types has " + layerTypes.size()
+                                + " entries for " + layers + " layers");
+                    }
+                    sliding[i] = layerTypes.get(i).asText().equals("sliding_attention");
+                } else {
+                    sliding[i] = i % 2 == 0; // Gemma 2 alternates local (even) and global (odd) layers
+                }
+            }
+        }
+        try {
+            return new TextConfig(
+                type,
+                t.intOr("vocab_size", 256000),
+                t.intOr("hidden_size", gemma2 ? 2304 : 3072),
+                t.intOr("intermediate_size", gemma2 ? 9216 : 24576),
+                layers,
+                t.intOr("num_attention_heads", gemma2 ? 8 : 16),
+                t.intOr("num_key_value_heads", gemma2 ? 4 : 16),
+                headDim,
+                t.doubleOr("rms_norm_eps", 1e-6),
+                t.doubleOr("rope_theta", 10000.0),
+                t.intOr("max_position_embeddings", 8192),
+                activation,
+                gemma2 ? t.doubleOr("query_pre_attn_scalar", 256) : headDim,
+                gemma2 ? t.doubleOrDefaultUnlessNull("attn_logit_softcapping", 50.0) : null,
+                gemma2 ? t.doubleOrDefaultUnlessNull("final_logit_softcapping", 30.0) : null,
+                window,
+                sliding,
+                gemma2,
+                t.boolOr("attention_bias", false),
+                t.boolOr("tie_word_embeddings", true));
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(t.where() + ": " + e.getMessage());
+        }
+    }
+
+    /** Every PaliGemma uses GELU with the tanh approximation; anything else would silently differ. */
+    private static void checkTanhGelu(String where, String key, String act) {
+        if (!Set.of("gelu_pytorch_tanh", "gelu_fast", "gelu_new").contains(act)) {
+            throw new CheckpointException(where + ": " + key + " \"" + act
+                    + "\" is not supported (PaliGemma uses \"gelu_pytorch_tanh\")");
+        }
+    }
+}
