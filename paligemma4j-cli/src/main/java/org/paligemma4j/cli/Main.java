@@ -1,12 +1,13 @@
 package org.paligemma4j.cli;
 
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** Entry point of {@code bin/paligemma}. */
 @Command(name = "paligemma", mixinStandardHelpOptions = true, version = "paligemma4j 0.1.0",
         description = "Run Google's PaliGemma vision-language models in pure Java.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, SynthCommand.class, InspectCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
@@ -16,7 +17,21 @@ public final class Main implements Runnable {
     /** Runs the CLI and returns the exit code (tests call this instead of {@link #main}). */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler(Main::reportFailure);
         return cl.execute(args);
+    }
+
+    /**
+     * Failures the user can fix (bad files, bad values) print one line naming the command and the
+     * problem; only genuine bugs print a stack trace, and only with PALIGEMMA_DEBUG set.
+     */
+    private static int reportFailure(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        PrintWriter err = cl.getErr();
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        err.println("paligemma " + cl.getCommandName() + ": " + message);
+        if (System.getenv("PALIGEMMA_DEBUG") != null) e.printStackTrace(err);
+        err.flush();
+        return 1;
     }
 
     @Override
