@@ -1,0 +1,154 @@
+package org.paligemma4j.model;
+
+import static org.paligemma4j.io.WeightNames.text;
+import static org.paligemma4j.io.WeightNames.textLayer;
+
+import org.paligemma4j.io.ModelWeights;
+import org.paligemma4j.io.TextConfig;
+import org.paligemma4j.tensor.Attention;
+import org.paligemma4j.tensor.FloatMatrix;
+import org.paligemma4j.tensor.Ops;
+
+/**
+ * The Gemma decoder, version 1 or 2 from one code path: the config says whether a layer has Gemma 2's
+ * extra norms, a sliding window, and soft caps. Every block is
+ *
+ * <pre>
+ *   x += PostAttnNorm?( Attention( RMSNorm(x) ) )      (Gemma 2 normalises the attention output too)
+ *   x += PostFfnNorm?( GeGLU-MLP( RMSNorm(x) ) )
+ * </pre>
+ *
+ * with RMSNorm(1+w), RoPE on queries and keys, grouped key/value heads, queries scaled by
+ * {@code 1/sqrt(query_pre_attn_scalar)}, and (Gemma 2) attention-logit soft-capping. The tied embedding
+ * matrix is the LM head; Gemma 2 soft-caps the final logits.
+ */
+final class GemmaDecoder {
+    private final TextConfig config;
+    private final FloatMatrix embedding; // [vocab, hidden], also the LM head
+    private final Layer[] layers;
+    private final float[] finalNorm;
+    private final Rope rope;
+    /** Every input embedding is multiplied by sqrt(hidden), rounded to float32 as the reference does. */
+    final float embedScale;
+
+    private record Layer(float[] inputNorm, Linear q, Linear k, Linear v, Linear o, float[] postAttentionNorm,
+                         float[] preFeedforwardNorm, float[] postFeedforwardNorm, Linear gate, Linear up, Linear down) {}
+
+    GemmaDecoder(ModelWeights w, TextConfig config) {
+        this.config = config;
+        embedding = FloatMatrix.of(w.get(text("embed_tokens.weight")));
+        layers = new Layer[config.numHiddenLayers()];
+        for (int i = 0; i < layers.length; i++) {
+            boolean post = config.postNorms();
+            String bias = config.attentionBias() ? ".bias" : null;
+            layers[i] = new Layer(
+                    w.get(textLayer(i, "input_layernorm.weight")).toFloatArray(),
+                    new Linear(w, textLayer(i, "self_attn.q_proj.weight"), bias == null ? null : textLayer(i, "self_attn.q_proj.bias")),
+                    new Linear(w, textLayer(i, "self_attn.k_proj.weight"), bias == null ? null : textLayer(i, "self_attn.k_proj.bias")),
+                    new Linear(w, textLayer(i, "self_attn.v_proj.weight"), bias == null ? null : textLayer(i, "self_attn.v_proj.bias")),
+                    new Linear(w, textLayer(i, "self_attn.o_proj.weight"), bias == null ? null : textLayer(i, "self_attn.o_proj.bias")),
+                    w.get(textLayer(i, "post_attention_layernorm.weight")).toFloatArray(),
+                    post ? w.get(textLayer(i, "pre_feedforward_layernorm.weight")).toFloatArray() : null,
+                    post ? w.get(textLayer(i, "post_feedforward_layernorm.weight")).toFloatArray() : null,
+                    new Linear(w, textLayer(i, "mlp.gate_proj.weight"), null),
+                    new Linear(w, textLayer(i, "mlp.up_proj.weight"), null),
+                    new Linear(w, textLayer(i, "mlp.down_proj.weight"), null));
+        }
+        finalNorm = w.get(text("norm.weight")).toFloatArray();
+        rope = new Rope(config.headDim(), config.ropeTheta());
+        embedScale = (float) Math.sqrt(config.hiddenSize());
+    }
+
+    TextConfig config() {
+        return config;
+    }
+
+    /** Writes the scaled embedding of token {@code id} into {@code out[offset…]}. */
+    void embed(int id, float[] out, int offset) {
+        if (id < 0 || id >= embedding.rows()) {
+            throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + embedding.rows());
+        }
+        embedding.row(id, out, offset);
+        for (int i = 0; i < config.hiddenSize(); i++) out[offset + i] *= embedScale;
+    }
+
+    /** Receives each layer's output during a forward pass (for parity dumps); may be null. */
+    interface LayerSink {
+        void layerOutput(int layer, float[] hidden, int tokens);
+    }
+
+    /**
+     * Runs {@code tokens} input embeddings {@code x [tokens, hidden]} at positions
+     * {@code cache.length() …} through every layer, appending their keys and values to the cache.
+     * On return {@code x} holds the final-normed hidden states.
+     */
+    void forward(float[] x, int tokens, KvCache cache, int prefixLength, SlidingWindowSemantics semantics, LayerSink sink) {
+        cache.ensureRoom(tokens);
+        int hidden = config.hiddenSize(), headDim = config.headDim();
+        int heads = config.numAttentionHeads(), kvHeads = config.numKeyValueHeads();
+        int start = cache.length();
+        float eps = (float) config.rmsNormEps();
+        float scale = (float) Math.pow(config.queryPreAttnScalar(), -0.5);
+        float attnCap = config.attnLogitSoftcap() == null ? 0f : config.attnLogitSoftcap().floatValue();
+
+        float[] normed = new float[tokens * hidden];
+        float[] q = new float[tokens * heads * headDim];
+        float[] k = new float[tokens * kvHeads * headDim];
+        float[] v = new float[tokens * kvHeads * headDim];
+        float[] attended = new float[q.length];
+        float[] projected = new float[tokens * hidden];
+        float[] gate = new float[tokens * config.intermediateSize()];
+        float[] up = new float[gate.length];
+        float[][] cos = new float[tokens][headDim], sin = new float[tokens][headDim];
+        for (int t = 0; t < tokens; t++) rope.tables(start + t, cos[t], sin[t]);
+
+        for (int l = 0; l < layers.length; l++) {
+            Layer layer = layers[l];
+            Ops.rmsNorm(x, normed, tokens, hidden, layer.inputNorm, eps);
+            layer.q.apply(normed, tokens, q);
+            layer.k.apply(normed, tokens, k);
+            layer.v.apply(normed, tokens, v);
+            for (int t = 0; t < tokens; t++) {
+                rope.apply(q, t * heads * headDim, heads, start + t, cos[t], sin[t]);
+                rope.apply(k, t * kvHeads * headDim, kvHeads, start + t, cos[t], sin[t]);
+            }
+            int stride = cache.stride();
+            System.arraycopy(k, 0, cache.keys[l], start * stride, tokens * stride);
+            System.arraycopy(v, 0, cache.values[l], start * stride, tokens * stride);
+            PrefixLmMask mask = PrefixLmMask.forLayer(prefixLength, config.isSlidingWindowLayer(l), config.slidingWindow(), semantics);
+            Attention.attend(q, tokens, start, cache.keys[l], cache.values[l], heads, kvHeads, headDim, scale, attnCap,
+                    mask, attended);
+            layer.o.apply(attended, tokens, projected);
+            if (config.postNorms()) Ops.rmsNorm(projected, projected, tokens, hidden, layer.postAttentionNorm, eps);
+            Ops.add(x, projected, tokens * hidden);
+
+            // Gemma 1 normalises the MLP input with post_attention_layernorm; Gemma 2 has a dedicated pre-FFN norm.
+            Ops.rmsNorm(x, normed, tokens, hidden, config.postNorms() ? layer.preFeedforwardNorm : layer.postAttentionNorm, eps);
+            layer.gate.apply(normed, tokens, gate);
+            layer.up.apply(normed, tokens, up);
+            Ops.geglu(gate, up, gate.length);
+            layer.down.apply(gate, tokens, projected);
+            if (config.postNorms()) Ops.rmsNorm(projected, projected, tokens, hidden, layer.postFeedforwardNorm, eps);
+            Ops.add(x, projected, tokens * hidden);
+            if (sink != null && l < layers.length - 1) sink.layerOutput(l, x, tokens);
+        }
+        Ops.rmsNorm(x, x, tokens, hidden, finalNorm, eps);
+        if (sink != null) sink.layerOutput(layers.length - 1, x, tokens);
+        cache.advance(tokens);
+    }
+
+    int vocabSize() {
+        return embedding.rows();
+    }
+
+    /**
+     * Logits of {@code tokens} final hidden states: the tied embedding as LM head, then (Gemma 2) logit
+     * soft-capping. Output {@code [tokens, vocab]}.
+     */
+    float[] logits(float[] hiddenStates, int tokens) {
+        float[] out = new float[tokens * embedding.rows()];
+        embedding.matmul(hiddenStates, tokens, out);
+        if (config.finalLogitSoftcap() != null) Ops.softCap(out, 0, out.length, config.finalLogitSoftcap().floatValue());
+        return out;
+    }
+}

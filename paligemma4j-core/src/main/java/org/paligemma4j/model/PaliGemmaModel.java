@@ -1,0 +1,141 @@
+package org.paligemma4j.model;
+
+import static org.paligemma4j.io.WeightNames.projector;
+
+import java.nio.file.Path;
+import org.paligemma4j.io.Checkpoint;
+import org.paligemma4j.io.ModelWeights;
+import org.paligemma4j.io.PaliGemmaConfig;
+
+/**
+ * PaliGemma: SigLIP image encoder → linear projector → Gemma decoder with a prefix-LM mask. Holds the
+ * memory-mapped checkpoint, so it must be closed.
+ *
+ * <p>The image becomes {@code numImageTokens} embeddings that replace the {@code <image>} tokens of the
+ * prompt; everything in the prompt attends to everything else in it, and generated tokens attend causally.
+ */
+public final class PaliGemmaModel implements AutoCloseable {
+    private final Path directory;
+    private final PaliGemmaConfig config;
+    private final Checkpoint checkpoint;
+    private final SiglipVisionEncoder vision;
+    private final Linear projector;
+    private final GemmaDecoder decoder;
+
+    private PaliGemmaModel(Path directory, PaliGemmaConfig config, Checkpoint checkpoint) {
+        this.directory = directory;
+        this.config = config;
+        this.checkpoint = checkpoint;
+        ModelWeights weights = ModelWeights.bind(checkpoint, config);
+        this.vision = new SiglipVisionEncoder(weights, config.vision());
+        this.projector = new Linear(weights, projector("weight"), projector("bias"));
+        this.decoder = new GemmaDecoder(weights, config.text());
+    }
+
+    /** Opens the model in a Hugging Face PaliGemma directory (config.json + safetensors, single or sharded). */
+    public static PaliGemmaModel open(Path directory) {
+        PaliGemmaConfig config = PaliGemmaConfig.load(directory);
+        Checkpoint checkpoint = Checkpoint.open(directory);
+        try {
+            return new PaliGemmaModel(directory, config, checkpoint);
+        } catch (RuntimeException e) {
+            checkpoint.close();
+            throw e;
+        }
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    public PaliGemmaConfig config() {
+        return config;
+    }
+
+    /** The image as the decoder sees it, with the intermediate stages kept for inspection. */
+    public record ImageEmbedding(float[] visionHiddenState, float[] projected, float[] scaled, int tokens) {}
+
+    /**
+     * pixel values {@code [3, S, S]} → image embeddings. The projected features are divided by
+     * sqrt(text hidden size) because the decoder multiplies every input embedding by sqrt(hidden): image
+     * tokens thus enter the decoder unscaled.
+     */
+    public ImageEmbedding encodeImage(float[] pixelValues) {
+        int tokens = config.numImageTokens();
+        float[] hidden = vision.encode(pixelValues);
+        float[] projected = new float[tokens * projector.out()];
+        projector.apply(hidden, tokens, projected);
+        float[] scaled = projected.clone();
+        float divisor = (float) Math.sqrt(config.text().hiddenSize());
+        for (int i = 0; i < scaled.length; i++) scaled[i] /= divisor;
+        return new ImageEmbedding(hidden, projected, scaled, tokens);
+    }
+
+    /**
+     * Input embeddings {@code [ids.length, hidden]}: each {@code <image>} token takes the next image
+     * embedding, every other token its (tied) word embedding, and all are multiplied by sqrt(hidden).
+     */
+    public float[] embedPrompt(int[] ids, ImageEmbedding image) {
+        int hidden = config.text().hiddenSize();
+        float[] x = new float[ids.length * hidden];
+        int imageIndex = 0;
+        for (int t = 0; t < ids.length; t++) {
+            if (ids[t] == config.imageTokenIndex()) {
+                if (image == null || imageIndex >= image.tokens()) {
+                    throw new IllegalArgumentException("the prompt has more <image> tokens than the image provides ("
+                            + (image == null ? 0 : image.tokens()) + ")");
+                }
+                System.arraycopy(image.scaled(), imageIndex * hidden, x, t * hidden, hidden);
+                for (int i = 0; i < hidden; i++) x[t * hidden + i] *= decoder.embedScale;
+                imageIndex++;
+            } else {
+                decoder.embed(ids[t], x, t * hidden);
+            }
+        }
+        if (image != null && imageIndex != image.tokens()) {
+            throw new IllegalArgumentException("the prompt has " + imageIndex + " <image> tokens but the image gives "
+                    + image.tokens() + " embeddings");
+        }
+        return x;
+    }
+
+    /** A fresh cache for up to {@code capacity} positions. */
+    public KvCache newCache(int capacity) {
+        var t = config.text();
+        return new KvCache(t.numHiddenLayers(), capacity, t.numKeyValueHeads(), t.headDim());
+    }
+
+    /** Receives the decoder's hidden states: index 0 the input embeddings, then each layer's output. */
+    public interface HiddenStateSink {
+        void hiddenState(int index, float[] hidden, int tokens);
+    }
+
+    /**
+     * Runs embeddings {@code x [tokens, hidden]} through the decoder after what {@code cache} holds, with
+     * the first {@code prefixLength} positions forming the fully-visible prefix. Returns the final-normed
+     * hidden states (in {@code x}).
+     */
+    public float[] decode(float[] x, int tokens, KvCache cache, int prefixLength, SlidingWindowSemantics semantics,
+                          HiddenStateSink sink) {
+        if (sink != null) sink.hiddenState(0, x.clone(), tokens);
+        decoder.forward(x, tokens, cache, prefixLength, semantics,
+                sink == null ? null : (layer, h, n) -> sink.hiddenState(layer + 1, h.clone(), n));
+        return x;
+    }
+
+    /** Logits {@code [rows, vocab]} for {@code rows} consecutive hidden states starting at row {@code from}. */
+    public float[] logits(float[] hidden, int from, int rows) {
+        int h = config.text().hiddenSize();
+        float[] slice = from == 0 && hidden.length == rows * h ? hidden : java.util.Arrays.copyOfRange(hidden, from * h, (from + rows) * h);
+        return decoder.logits(slice, rows);
+    }
+
+    public int vocabSize() {
+        return decoder.vocabSize();
+    }
+
+    @Override
+    public void close() {
+        checkpoint.close();
+    }
+}

@@ -1,0 +1,50 @@
+package org.paligemma4j.model;
+
+/**
+ * Rotary position embedding in the "rotate half" layout Gemma uses: dimension i is paired with
+ * i + headDim/2. Frequencies are computed as the reference computes them (float32 inverse frequencies,
+ * float32 angle), so the rotation matches it to the last bit of its inputs.
+ */
+final class Rope {
+    private final int headDim;
+    private final float[] inverseFrequency;
+
+    Rope(int headDim, double theta) {
+        if (headDim % 2 != 0) throw new IllegalArgumentException("RoPE needs an even head_dim, got " + headDim);
+        this.headDim = headDim;
+        int half = headDim / 2;
+        inverseFrequency = new float[half];
+        for (int i = 0; i < half; i++) {
+            float exponent = (float) (2 * i) / headDim;
+            inverseFrequency[i] = (float) (1.0 / (float) Math.pow(theta, exponent));
+        }
+    }
+
+    /**
+     * Rotates {@code heads} vectors of {@code x[offset…]} for a token at {@code position}. The reference
+     * numbers positions from 1 (prefix-LM generation in transformers); RoPE is relative, so only the
+     * rounding depends on that choice, and we follow the reference.
+     */
+    void apply(float[] x, int offset, int heads, int position, float[] cos, float[] sin) {
+        int half = headDim / 2;
+        for (int h = 0; h < heads; h++) {
+            int o = offset + h * headDim;
+            for (int i = 0; i < half; i++) {
+                float a = x[o + i], b = x[o + i + half];
+                x[o + i] = a * cos[i] - b * sin[i];
+                x[o + i + half] = b * cos[i + half] + a * sin[i + half];
+            }
+        }
+    }
+
+    /** cos/sin tables for one position: {@code [headDim]}, the half-size table repeated twice. */
+    void tables(int position, float[] cos, float[] sin) {
+        int half = headDim / 2;
+        float p = position + 1; // 1-based, as the reference
+        for (int i = 0; i < half; i++) {
+            float angle = p * inverseFrequency[i];
+            cos[i] = cos[i + half] = (float) Math.cos(angle);
+            sin[i] = sin[i + half] = (float) Math.sin(angle);
+        }
+    }
+}

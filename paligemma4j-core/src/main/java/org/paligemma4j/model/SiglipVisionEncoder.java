@@ -1,0 +1,108 @@
+package org.paligemma4j.model;
+
+import static org.paligemma4j.io.WeightNames.vision;
+import static org.paligemma4j.io.WeightNames.visionLayer;
+
+import org.paligemma4j.io.ModelWeights;
+import org.paligemma4j.io.VisionConfig;
+import org.paligemma4j.tensor.Attention;
+import org.paligemma4j.tensor.AttentionMask;
+import org.paligemma4j.tensor.Ops;
+
+/**
+ * SigLIP's vision tower without its pooling head: 14×14 patches embedded by a strided convolution
+ * (computed as one matmul over the unfolded patches), learned position embeddings, pre-LayerNorm
+ * transformer blocks (multi-head attention, GELU-tanh MLP), and a final LayerNorm.
+ */
+final class SiglipVisionEncoder {
+    private final VisionConfig config;
+    private final Linear patchEmbedding;
+    private final float[] positionEmbedding; // [tokens, width]
+    private final Block[] blocks;
+    private final float[] postNormWeight, postNormBias;
+
+    private record Block(float[] norm1Weight, float[] norm1Bias, Linear q, Linear k, Linear v, Linear out,
+                         float[] norm2Weight, float[] norm2Bias, Linear fc1, Linear fc2) {}
+
+    SiglipVisionEncoder(ModelWeights w, VisionConfig config) {
+        this.config = config;
+        patchEmbedding = new Linear(w, vision("embeddings.patch_embedding.weight"), vision("embeddings.patch_embedding.bias"));
+        positionEmbedding = w.get(vision("embeddings.position_embedding.weight")).toFloatArray();
+        blocks = new Block[config.numHiddenLayers()];
+        for (int i = 0; i < blocks.length; i++) {
+            blocks[i] = new Block(
+                    w.get(visionLayer(i, "layer_norm1.weight")).toFloatArray(),
+                    w.get(visionLayer(i, "layer_norm1.bias")).toFloatArray(),
+                    new Linear(w, visionLayer(i, "self_attn.q_proj.weight"), visionLayer(i, "self_attn.q_proj.bias")),
+                    new Linear(w, visionLayer(i, "self_attn.k_proj.weight"), visionLayer(i, "self_attn.k_proj.bias")),
+                    new Linear(w, visionLayer(i, "self_attn.v_proj.weight"), visionLayer(i, "self_attn.v_proj.bias")),
+                    new Linear(w, visionLayer(i, "self_attn.out_proj.weight"), visionLayer(i, "self_attn.out_proj.bias")),
+                    w.get(visionLayer(i, "layer_norm2.weight")).toFloatArray(),
+                    w.get(visionLayer(i, "layer_norm2.bias")).toFloatArray(),
+                    new Linear(w, visionLayer(i, "mlp.fc1.weight"), visionLayer(i, "mlp.fc1.bias")),
+                    new Linear(w, visionLayer(i, "mlp.fc2.weight"), visionLayer(i, "mlp.fc2.bias")));
+        }
+        postNormWeight = w.get(vision("post_layernorm.weight")).toFloatArray();
+        postNormBias = w.get(vision("post_layernorm.bias")).toFloatArray();
+    }
+
+    /** pixel values {@code [channels, size, size]} → last hidden state {@code [tokens, width]}, after the final LayerNorm. */
+    float[] encode(float[] pixelValues) {
+        int size = config.imageSize(), channels = config.numChannels();
+        if (pixelValues.length != channels * size * size) {
+            throw new IllegalArgumentException("pixel values hold " + pixelValues.length + " floats; this model needs "
+                    + channels + "×" + size + "×" + size);
+        }
+        int tokens = config.numImageTokens(), width = config.hiddenSize();
+        float[] x = new float[tokens * width];
+        patchEmbedding.apply(unfoldPatches(pixelValues), tokens, x);
+        Ops.add(x, positionEmbedding, x.length);
+
+        float normEps = (float) config.layerNormEps();
+        int heads = config.numAttentionHeads(), headDim = config.headDim();
+        float scale = (float) Math.pow(headDim, -0.5);
+        float[] normed = new float[x.length], q = new float[x.length], k = new float[x.length], v = new float[x.length];
+        float[] attended = new float[x.length], projected = new float[x.length];
+        float[] hidden = new float[tokens * config.intermediateSize()];
+        AttentionMask everyone = AttentionMask.full(tokens);
+        for (Block b : blocks) {
+            Ops.layerNorm(x, normed, tokens, width, b.norm1Weight, b.norm1Bias, normEps);
+            b.q.apply(normed, tokens, q);
+            b.k.apply(normed, tokens, k);
+            b.v.apply(normed, tokens, v);
+            Attention.attend(q, tokens, 0, k, v, heads, heads, headDim, scale, 0f, everyone, attended);
+            b.out.apply(attended, tokens, projected);
+            Ops.add(x, projected, x.length);
+
+            Ops.layerNorm(x, normed, tokens, width, b.norm2Weight, b.norm2Bias, normEps);
+            b.fc1.apply(normed, tokens, hidden);
+            Ops.geluTanh(hidden, hidden.length);
+            b.fc2.apply(hidden, tokens, projected);
+            Ops.add(x, projected, x.length);
+        }
+        Ops.layerNorm(x, x, tokens, width, postNormWeight, postNormBias, normEps);
+        return x;
+    }
+
+    /**
+     * {@code [C, S, S]} → {@code [patches, C·P·P]}, patches in row-major grid order and each patch in the
+     * (channel, row, column) order of the convolution kernel {@code [width, C, P, P]}.
+     */
+    private float[] unfoldPatches(float[] pixels) {
+        int size = config.imageSize(), p = config.patchSize(), side = config.patchesPerSide(), channels = config.numChannels();
+        int patchLen = config.patchElements();
+        float[] out = new float[side * side * patchLen];
+        for (int py = 0; py < side; py++) {
+            for (int px = 0; px < side; px++) {
+                int o = (py * side + px) * patchLen;
+                for (int c = 0; c < channels; c++) {
+                    for (int ky = 0; ky < p; ky++) {
+                        int src = (c * size + py * p + ky) * size + px * p;
+                        System.arraycopy(pixels, src, out, o + (c * p + ky) * p, p);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+}

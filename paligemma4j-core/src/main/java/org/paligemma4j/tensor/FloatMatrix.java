@@ -1,0 +1,139 @@
+package org.paligemma4j.tensor;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.paligemma4j.io.SafeTensor;
+
+/**
+ * A weight matrix {@code W[rows][cols]} (PyTorch's {@code [out, in]}) read in place from mapped memory,
+ * in the dtype it was stored in. Each storage format is one small subclass that knows how to load a run
+ * of a row as float32 vector lanes; the register-tiled multiply below is shared.
+ *
+ * <p>Most of the model's time is spent in {@link #matmul}: the vision encoder, the prefill and every
+ * decode step are sequences of these products.
+ */
+public abstract sealed class FloatMatrix permits F32Matrix, BF16Matrix, F16Matrix {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final int LANES = F.length();
+    /** Tokens that share each loaded weight vector: four accumulators per row fit the register file. */
+    private static final int TOKEN_TILE = 4;
+
+    protected final String name;
+    protected final int rows;
+    protected final int cols;
+    protected final MemorySegment data;
+
+    FloatMatrix(String name, int rows, int cols, MemorySegment data) {
+        this.name = name;
+        this.rows = rows;
+        this.cols = cols;
+        this.data = data;
+    }
+
+    /** A tensor viewed as a matrix: the first dimension is rows, the rest flatten into columns. */
+    public static FloatMatrix of(SafeTensor t) {
+        if (t.rank() < 1) throw new IllegalArgumentException("tensor '" + t.name() + "' is a scalar, not a matrix");
+        long rows = t.dim(0);
+        long cols = t.rank() == 1 ? 1 : t.elementCount() / Math.max(1, rows);
+        if (rows > Integer.MAX_VALUE || cols > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("tensor '" + t.name() + "' " + t.shapeString() + " is too large");
+        }
+        return switch (t.dtype()) {
+            case F32 -> new F32Matrix(t.name(), (int) rows, (int) cols, t.data());
+            case BF16 -> new BF16Matrix(t.name(), (int) rows, (int) cols, t.data());
+            case F16 -> new F16Matrix(t.name(), (int) rows, (int) cols, t.data());
+            default -> throw new IllegalArgumentException("tensor '" + t.name() + "' has dtype " + t.dtype()
+                    + "; weights must be F32, BF16 or F16");
+        };
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    /** Element (r, c) as float32. */
+    public abstract float get(int r, int c);
+
+    /** {@code LANES} consecutive elements of row r from column c, as float32. */
+    abstract FloatVector load(int r, int c);
+
+    /** Copies row r (widened to float32) into {@code out[offset..offset+cols)}: embedding lookup. */
+    public void row(int r, float[] out, int offset) {
+        for (int c = 0; c < cols; c++) out[offset + c] = get(r, c);
+    }
+
+    /**
+     * {@code y[t][r] = Σ_c W[r][c] · x[t][c]} for every token t < tokens; x is {@code [tokens, cols]},
+     * y is {@code [tokens, rows]}. Rows are split across the worker threads.
+     */
+    public void matmul(float[] x, int tokens, float[] y) {
+        if (x.length < (long) tokens * cols || y.length < (long) tokens * rows) {
+            throw new IllegalArgumentException(name + ": matmul of [" + tokens + ", " + cols + "] into [" + tokens + ", "
+                    + rows + "] with buffers of " + x.length + " and " + y.length);
+        }
+        long work = (long) rows * cols * tokens;
+        int minRows = work < 1 << 16 ? rows : Math.max(1, 4096 / Math.max(1, tokens));
+        Parallel.forRange(rows, minRows, (from, to) -> matmulRows(x, tokens, y, from, to));
+    }
+
+    /** Rows [rowFrom, rowTo) of the product, single-threaded. */
+    void matmulRows(float[] x, int tokens, float[] y, int rowFrom, int rowTo) {
+        int vectorCols = cols - cols % LANES;
+        for (int r = rowFrom; r < rowTo; r++) {
+            int t = 0;
+            for (; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
+                int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+                for (int c = 0; c < vectorCols; c += LANES) {
+                    FloatVector w = load(r, c);
+                    a0 = w.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+                    a1 = w.fma(FloatVector.fromArray(F, x, x1 + c), a1);
+                    a2 = w.fma(FloatVector.fromArray(F, x, x2 + c), a2);
+                    a3 = w.fma(FloatVector.fromArray(F, x, x3 + c), a3);
+                }
+                float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+                float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+                for (int c = vectorCols; c < cols; c++) {
+                    float w = get(r, c);
+                    s0 += w * x[x0 + c];
+                    s1 += w * x[x1 + c];
+                    s2 += w * x[x2 + c];
+                    s3 += w * x[x3 + c];
+                }
+                y[t * rows + r] = s0;
+                y[(t + 1) * rows + r] = s1;
+                y[(t + 2) * rows + r] = s2;
+                y[(t + 3) * rows + r] = s3;
+            }
+            for (; t < tokens; t++) {
+                int x0 = t * cols;
+                FloatVector a0 = FloatVector.zero(F);
+                for (int c = 0; c < vectorCols; c += LANES) {
+                    a0 = load(r, c).fma(FloatVector.fromArray(F, x, x0 + c), a0);
+                }
+                float s0 = a0.reduceLanes(VectorOperators.ADD);
+                for (int c = vectorCols; c < cols; c++) s0 += get(r, c) * x[x0 + c];
+                y[t * rows + r] = s0;
+            }
+        }
+    }
+
+    /** Adds {@code bias[r]} to every token's output (a linear layer's bias). */
+    public static void addBias(float[] y, int tokens, float[] bias) {
+        int n = bias.length;
+        for (int t = 0; t < tokens; t++) {
+            int o = t * n;
+            for (int r = 0; r < n; r++) y[o + r] += bias[r];
+        }
+    }
+}

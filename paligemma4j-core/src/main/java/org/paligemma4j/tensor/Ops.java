@@ -1,0 +1,96 @@
+package org.paligemma4j.tensor;
+
+/**
+ * The element-wise and per-token operations of the forward pass, in float32 like the reference, with
+ * sums accumulated in double (cheap next to the matmuls, and it keeps us closer to the exact value than
+ * float32 summation in any order would).
+ */
+public final class Ops {
+    private Ops() {}
+
+    /**
+     * RMSNorm(1+w), Gemma's normalisation: {@code x / sqrt(mean(x²) + eps) · (1 + w)} per token. Gemma
+     * stores w as an offset from 1, so a zero weight is the identity scale.
+     */
+    public static void rmsNorm(float[] x, float[] out, int tokens, int dim, float[] weight, float eps) {
+        for (int t = 0; t < tokens; t++) {
+            int o = t * dim;
+            double sumSq = 0;
+            for (int i = 0; i < dim; i++) sumSq += (double) x[o + i] * x[o + i];
+            float inv = (float) (1.0 / Math.sqrt((float) (sumSq / dim) + eps));
+            for (int i = 0; i < dim; i++) out[o + i] = (x[o + i] * inv) * (1.0f + weight[i]);
+        }
+    }
+
+    /** LayerNorm as SigLIP uses it: {@code (x − mean) / sqrt(var + eps) · w + b}, biased variance. */
+    public static void layerNorm(float[] x, float[] out, int tokens, int dim, float[] weight, float[] bias, float eps) {
+        for (int t = 0; t < tokens; t++) {
+            int o = t * dim;
+            double sum = 0;
+            for (int i = 0; i < dim; i++) sum += x[o + i];
+            float mean = (float) (sum / dim);
+            double var = 0;
+            for (int i = 0; i < dim; i++) {
+                double d = x[o + i] - mean;
+                var += d * d;
+            }
+            float inv = (float) (1.0 / Math.sqrt((float) (var / dim) + eps));
+            for (int i = 0; i < dim; i++) out[o + i] = (x[o + i] - mean) * inv * weight[i] + bias[i];
+        }
+    }
+
+    /** GELU with the tanh approximation ({@code gelu_pytorch_tanh}), used by both SigLIP and Gemma. */
+    public static float geluTanh(float x) {
+        double inner = 0.7978845608028654 * (x + 0.044715 * x * (double) x * x);
+        return (float) (0.5 * x * (1.0 + Math.tanh(inner)));
+    }
+
+    /** In place: {@code x[i] = geluTanh(x[i])} for the first n elements. */
+    public static void geluTanh(float[] x, int n) {
+        for (int i = 0; i < n; i++) x[i] = geluTanh(x[i]);
+    }
+
+    /** GeGLU: {@code gate[i] = geluTanh(gate[i]) · up[i]}. */
+    public static void geglu(float[] gate, float[] up, int n) {
+        for (int i = 0; i < n; i++) gate[i] = geluTanh(gate[i]) * up[i];
+    }
+
+    /** Logit soft-capping (Gemma 2): {@code cap · tanh(x / cap)} squashes logits smoothly into (−cap, cap). */
+    public static float softCap(float x, float cap) {
+        return (float) Math.tanh(x / cap) * cap;
+    }
+
+    public static void softCap(float[] x, int from, int to, float cap) {
+        for (int i = from; i < to; i++) x[i] = softCap(x[i], cap);
+    }
+
+    /** In-place softmax over {@code x[from, to)}, max-subtracted. */
+    public static void softmax(float[] x, int from, int to) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = from; i < to; i++) max = Math.max(max, x[i]);
+        double sum = 0;
+        for (int i = from; i < to; i++) {
+            float e = (float) Math.exp(x[i] - max);
+            x[i] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int i = from; i < to; i++) x[i] *= inv;
+    }
+
+    /** {@code a[i] += b[i]} for the first n elements (residual connections). */
+    public static void add(float[] a, float[] b, int n) {
+        for (int i = 0; i < n; i++) a[i] += b[i];
+    }
+
+    public static void scale(float[] a, int n, float s) {
+        for (int i = 0; i < n; i++) a[i] *= s;
+    }
+
+    /** Index of the largest of {@code x[from, to)}; the first one on ties, as torch.argmax. */
+    public static int argmax(float[] x, int from, int to) {
+        int best = from;
+        for (int i = from + 1; i < to; i++) if (x[i] > x[best]) best = i;
+        return best - from;
+    }
+}
