@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code bin/paligemma}. */
 @Command(name = "paligemma", mixinStandardHelpOptions = true, version = "paligemma4j 0.1.0",
         description = "Run Google's PaliGemma vision-language models in pure Java.",
-        subcommands = {CommandLine.HelpCommand.class, SynthCommand.class, InspectCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, SynthCommand.class, InspectCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

@@ -137,6 +137,10 @@ final class GemmaDecoder {
         cache.advance(tokens);
     }
 
+    double bytesPerParameter() {
+        return layers[0].q.weight.bytesPerElement();
+    }
+
     int vocabSize() {
         return embedding.rows();
     }

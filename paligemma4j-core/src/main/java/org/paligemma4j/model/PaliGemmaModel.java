@@ -130,6 +130,11 @@ public final class PaliGemmaModel implements AutoCloseable {
         return decoder.logits(slice, rows);
     }
 
+    /** Bytes per weight of the decoder's matrices as stored (4 for f32, 2 for bf16/f16). */
+    public double decoderBytesPerParameter() {
+        return decoder.bytesPerParameter();
+    }
+
     public int vocabSize() {
         return decoder.vocabSize();
     }

@@ -61,11 +61,29 @@ public abstract sealed class FloatMatrix permits F32Matrix, BF16Matrix, F16Matri
         return cols;
     }
 
+    /** Stored bytes per element (what streaming this matrix costs in memory bandwidth). */
+    public double bytesPerElement() {
+        return (double) data.byteSize() / ((long) rows * cols);
+    }
+
     /** Element (r, c) as float32. */
     public abstract float get(int r, int c);
 
     /** {@code LANES} consecutive elements of row r from column c, as float32. */
     abstract FloatVector load(int r, int c);
+
+    /**
+     * Copies the block {@code W[r0 .. r0+rowCount)[k0 .. k0+kCount)} transposed into {@code panel}:
+     * {@code panel[kk·width + j] = W[r0 + j][k0 + kk]}, rows past {@code rowCount} zero.
+     */
+    void packTransposed(int r0, int rowCount, int k0, int kCount, float[] panel, int width) {
+        for (int j = 0; j < rowCount; j++) {
+            for (int kk = 0; kk < kCount; kk++) panel[kk * width + j] = get(r0 + j, k0 + kk);
+        }
+        for (int j = rowCount; j < width; j++) {
+            for (int kk = 0; kk < kCount; kk++) panel[kk * width + j] = 0f;
+        }
+    }
 
     /** Copies row r (widened to float32) into {@code out[offset..offset+cols)}: embedding lookup. */
     public void row(int r, float[] out, int offset) {
@@ -80,6 +98,10 @@ public abstract sealed class FloatMatrix permits F32Matrix, BF16Matrix, F16Matri
         if (x.length < (long) tokens * cols || y.length < (long) tokens * rows) {
             throw new IllegalArgumentException(name + ": matmul of [" + tokens + ", " + cols + "] into [" + tokens + ", "
                     + rows + "] with buffers of " + x.length + " and " + y.length);
+        }
+        if (tokens >= PackedGemm.MIN_TOKENS) {
+            PackedGemm.multiply(this, x, tokens, y);
+            return;
         }
         long work = (long) rows * cols * tokens;
         int minRows = work < 1 << 16 ? rows : Math.max(1, 4096 / Math.max(1, tokens));

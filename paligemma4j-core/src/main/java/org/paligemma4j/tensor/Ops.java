@@ -1,5 +1,9 @@
 package org.paligemma4j.tensor;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * The element-wise and per-token operations of the forward pass, in float32 like the reference, with
  * sums accumulated in double (cheap next to the matmuls, and it keeps us closer to the exact value than
@@ -45,14 +49,31 @@ public final class Ops {
         return (float) (0.5 * x * (1.0 + Math.tanh(inner)));
     }
 
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final float SQRT_2_OVER_PI = 0.7978845608028654f;
+
+    /** {@link #geluTanh(float)} on all lanes; the vector tanh keeps this off the profile (SigLIP's MLP, Gemma's GeGLU). */
+    static FloatVector geluTanh(FloatVector x) {
+        FloatVector inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(SQRT_2_OVER_PI);
+        return x.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
+    }
+
     /** In place: {@code x[i] = geluTanh(x[i])} for the first n elements. */
     public static void geluTanh(float[] x, int n) {
-        for (int i = 0; i < n; i++) x[i] = geluTanh(x[i]);
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
+            geluTanh(FloatVector.fromArray(F, x, i)).intoArray(x, i);
+        }
+        for (; i < n; i++) x[i] = geluTanh(x[i]);
     }
 
     /** GeGLU: {@code gate[i] = geluTanh(gate[i]) · up[i]}. */
     public static void geglu(float[] gate, float[] up, int n) {
-        for (int i = 0; i < n; i++) gate[i] = geluTanh(gate[i]) * up[i];
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
+            geluTanh(FloatVector.fromArray(F, gate, i)).mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
+        }
+        for (; i < n; i++) gate[i] = geluTanh(gate[i]) * up[i];
     }
 
     /** Logit soft-capping (Gemma 2): {@code cap · tanh(x / cap)} squashes logits smoothly into (−cap, cap). */
