@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code bin/paligemma}. */
 @Command(name = "paligemma", mixinStandardHelpOptions = true, version = "paligemma4j 0.1.0",
         description = "Run Google's PaliGemma vision-language models in pure Java.",
-        subcommands = {CommandLine.HelpCommand.class, SynthCommand.class, InspectCommand.class, BenchCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, SynthCommand.class, InspectCommand.class, BenchCommand.class,
+                DecodeOutputCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
@@ -18,6 +19,7 @@ public final class Main implements Runnable {
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(Main::reportFailure);
+        cl.setParameterExceptionHandler(Main::reportUsageError);
         return cl.execute(args);
     }
 
@@ -32,6 +34,16 @@ public final class Main implements Runnable {
         if (System.getenv("PALIGEMMA_DEBUG") != null) e.printStackTrace(err);
         err.flush();
         return 1;
+    }
+
+    /** Wrong arguments: one line naming the command and the problem, exit code 2 (no usage dump). */
+    private static int reportUsageError(CommandLine.ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        PrintWriter err = cl.getErr();
+        err.println("paligemma " + cl.getCommandName() + ": " + e.getMessage() + " (see 'paligemma "
+                + (cl.getParent() == null ? "" : cl.getCommandName() + " ") + "--help')");
+        err.flush();
+        return cl.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     @Override
