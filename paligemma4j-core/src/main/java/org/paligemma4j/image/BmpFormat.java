@@ -81,6 +81,11 @@ final class BmpFormat {
             }
             return RasterToRgb.fromBands(image.getRaster(), bands, rules);
         }
+        if (cm.getNumColorComponents() == 1) {
+            // The JDK turns a palette that is the identity gray ramp into a gray image; PIL opens it as L.
+            return RasterToRgb.fromBands(image.getRaster(), new int[] {0, 0, 0},
+                    RasterToRgb.scaleBits(cm.getComponentSize(0)));
+        }
         if (cm.getNumColorComponents() != 3 || cm.getComponentSize(0) != 8) {
             throw file.error("unexpected decoded layout " + cm);
         }
