@@ -151,6 +151,44 @@ save("progressive.jpg", pil_bytes(Image.fromarray(big), "JPEG", quality=80, prog
 save("optimized_q30.jpg", pil_bytes(Image.fromarray(big), "JPEG", quality=30, optimize=True), "optimized Huffman, q30")
 save("gray.jpg", pil_bytes(Image.fromarray(big[..., 0]), "JPEG", quality=85), "grayscale")
 save("cmyk.jpg", pil_bytes(Image.fromarray(big).convert("CMYK"), "JPEG", quality=90), "Adobe CMYK")
+def segments(jpeg):
+    """(marker, start, end) of each marker segment before the first scan."""
+    out, pos = [], 2
+    while jpeg[pos + 1] != 0xDA:
+        length = struct.unpack(">H", jpeg[pos + 2:pos + 4])[0]
+        out.append((jpeg[pos + 1], pos, pos + 2 + length))
+        pos += 2 + length
+    return out
+
+
+def without(jpeg, marker):
+    for m, a, b in segments(jpeg):
+        if m == marker:
+            return jpeg[:a] + jpeg[b:]
+    raise ValueError("no marker %x" % marker)
+
+
+def adobe(transform):
+    return b"\xff\xee\x00\x0eAdobe\x00\x64\x00\x00\x00\x00" + bytes([transform])
+
+
+cmyk_jpeg = pil_bytes(Image.fromarray(big).convert("CMYK"), "JPEG", quality=90)
+save("ycck.jpg", b"\xff\xd8" + adobe(2) + without(cmyk_jpeg, 0xEE)[2:], "4 components, Adobe transform 2 (YCCK)")
+save("cmyk_no_adobe.jpg", without(cmyk_jpeg, 0xEE), "4 components, no Adobe marker (CMYK)")
+ycc_jpeg = pil_bytes(Image.fromarray(big), "JPEG", quality=85)
+save("adobe_transform0.jpg", b"\xff\xd8" + adobe(0) + without(ycc_jpeg, 0xE0)[2:],
+     "3 components, Adobe transform 0: taken as RGB, no conversion")
+save("no_jfif_ids123.jpg", without(ycc_jpeg, 0xE0), "3 components, no JFIF or Adobe, ids 1 2 3: YCbCr")
+rgb_ids = bytearray(without(ycc_jpeg, 0xE0))
+for m, a, b in segments(bytes(rgb_ids)):
+    if m == 0xC0:
+        for c, ident in enumerate(b"RGB"):
+            rgb_ids[a + 4 + 6 + 3 * c] = ident
+sos = bytes(rgb_ids).index(b"\xff\xda")
+for c, ident in enumerate(b"RGB"):  # the scan names its components by id too
+    rgb_ids[sos + 5 + 2 * c] = ident
+save("no_jfif_ids_rgb.jpg", bytes(rgb_ids), "3 components, ids 'R' 'G' 'B': taken as RGB")
+
 icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 save("icc.jpg", pil_bytes(Image.fromarray(big), "JPEG", quality=85, icc_profile=icc), "embedded ICC profile (ignored)")
 odd = photo(33, 17, 3)
