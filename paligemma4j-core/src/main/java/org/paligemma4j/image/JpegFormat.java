@@ -131,7 +131,7 @@ final class JpegFormat {
         for (String warning : decoded.warnings()) {
             // libjpeg pads a truncated file with gray and only warns; PIL refuses it ("image file is truncated").
             if (warning.contains("Premature end") || warning.contains("Truncated")) {
-                throw file.error("truncated: " + warning);
+                throw file.error("truncated: the file ends before the image does (libjpeg: " + warning + ")");
             }
         }
         Raster raster = decoded.result();

@@ -23,6 +23,7 @@ final class PngFormat {
     record Header(int width, int height, int bitDepth, int colorType) {}
 
     static Header readHeader(ByteReader file) throws InvalidImageException {
+        file.require(8, 25, "the IHDR chunk");
         long length = file.u32be(8, "the IHDR chunk");
         if (length != 13 || !file.startsWith(12, "IHDR".getBytes(StandardCharsets.US_ASCII))) {
             throw file.error("the first chunk must be a 13-byte IHDR (byte 8)");

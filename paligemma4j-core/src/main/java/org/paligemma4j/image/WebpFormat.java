@@ -8,7 +8,9 @@ import java.io.IOException;
 /**
  * WebP (lossy VP8, lossless VP8L, extended VP8X with alpha), decoded by the TwelveMonkeys ImageIO
  * plugin; alpha is dropped. The canvas size comes from the first chunk. Lossless images decode
- * exactly; lossy ones may differ slightly from libwebp (the decoder under PIL) in rounding.
+ * exactly as PIL does. Lossy ones do not: that decoder does not reproduce libwebp (the one under
+ * PIL) exactly; on a noisy test picture nearly every pixel differs, by 4.7 levels on average and
+ * at most 31 (see PilCrossCheckTest). Prefer PNG or JPEG where parity matters.
  */
 final class WebpFormat {
 
