@@ -13,7 +13,8 @@ import java.util.HexFormat;
  * pixel memory is allocated (default {@link #DEFAULT_MAX_PIXELS}, PIL's decompression-bomb
  * threshold); the file structure is checked before decoding (PNG chunk CRCs, truncation of every
  * format); every failure is an {@link InvalidImageException} naming the file and the problem.
- * The original size is kept: resizing is {@link ImagePreprocessor}'s job.
+ * The original size is kept: resizing is {@link ImagePreprocessor}'s job. EXIF orientation and
+ * ICC profiles are not applied, as PIL's {@code open} + {@code convert} do not apply them.
  */
 public final class ImageLoader {
 
