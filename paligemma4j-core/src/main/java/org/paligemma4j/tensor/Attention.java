@@ -1,6 +1,8 @@
 package org.paligemma4j.tensor;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -8,9 +10,17 @@ import jdk.incubator.vector.VectorSpecies;
  * Scaled dot-product attention with grouped key/value heads, an optional logit soft cap and a
  * contiguous-range mask, in the reference's order of operations: scores {@code (q·k)·scale}, then
  * {@code softCap}, then mask, then float32 softmax, then the weighted sum of values.
+ *
+ * <p>Each key/value head is processed once for all the query heads that share it. With many queries
+ * (vision tokens, prefill) the head's keys are first transposed to {@code [headDim, positions]} so that
+ * scores for 16 keys come out of one vector FMA per dimension, with no horizontal sums; a single query
+ * (decode) takes plain dot products instead.
  */
 public final class Attention {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    /** From this many queries on, transposing the keys pays for itself. */
+    private static final int TRANSPOSE_MIN_QUERIES = 8;
 
     private Attention() {}
 
@@ -25,47 +35,129 @@ public final class Attention {
                               int heads, int kvHeads, int headDim, float scale, float softCap,
                               AttentionMask mask, float[] out) {
         int groups = heads / kvHeads;
-        int qStride = heads * headDim, kvStride = kvHeads * headDim;
-        Parallel.forEach(heads, h -> {
-            int kvh = h / groups;
-            float[] scores = new float[mask.endVisibleKeys(firstPosition + queries - 1) + 1];
-            for (int i = 0; i < queries; i++) {
-                int pos = firstPosition + i;
-                int lo = mask.firstVisibleKey(pos), hi = mask.endVisibleKeys(pos);
-                if (scores.length < hi) scores = new float[hi];
-                int qo = i * qStride + h * headDim;
-                for (int j = lo; j < hi; j++) {
-                    float s = dot(q, qo, keys, j * kvStride + kvh * headDim, headDim) * scale;
-                    scores[j] = softCap > 0 ? Ops.softCap(s, softCap) : s;
-                }
-                Ops.softmax(scores, lo, hi);
-                int oo = i * qStride + h * headDim;
-                java.util.Arrays.fill(out, oo, oo + headDim, 0f);
-                for (int j = lo; j < hi; j++) {
-                    axpy(scores[j], values, j * kvStride + kvh * headDim, out, oo, headDim);
+        int positions = mask.endVisibleKeys(firstPosition + queries - 1);
+        for (int i = 0; i < queries; i++) positions = Math.max(positions, mask.endVisibleKeys(firstPosition + i));
+        int kvStride = kvHeads * headDim;
+        if ((long) positions * kvStride > keys.length) {
+            throw new IllegalArgumentException("attention over " + positions + " positions, but the cache holds "
+                    + keys.length / kvStride);
+        }
+        final int keyCount = positions;
+        boolean transpose = queries >= TRANSPOSE_MIN_QUERIES;
+        // Work items: (kv head, block of queries). Every item handles all query heads of its kv head.
+        int queryBlock = transpose ? 16 : 1;
+        int blocks = (queries + queryBlock - 1) / queryBlock;
+        float[][] transposed = new float[kvHeads][];
+        if (transpose) {
+            Parallel.forEach(kvHeads, kvh -> transposed[kvh] = transposeKeys(keys, kvh, kvStride, headDim, keyCount));
+        }
+        Parallel.forEach(kvHeads * blocks, item -> {
+            int kvh = item / blocks, block = item % blocks;
+            float[] scores = new float[keyCount + L];
+            int q0 = block * queryBlock, q1 = Math.min(queries, q0 + queryBlock);
+            for (int g = 0; g < groups; g++) {
+                int h = kvh * groups + g;
+                for (int i = q0; i < q1; i++) {
+                    int pos = firstPosition + i;
+                    int lo = mask.firstVisibleKey(pos), hi = mask.endVisibleKeys(pos);
+                    int qo = i * heads * headDim + h * headDim;
+                    if (transpose) {
+                        scoresTransposed(q, qo, transposed[kvh], keyCount, headDim, lo, hi, scores);
+                    } else {
+                        for (int j = lo; j < hi; j++) scores[j] = dot(q, qo, keys, j * kvStride + kvh * headDim, headDim);
+                    }
+                    finishScores(scores, lo, hi, scale, softCap);
+                    weightedValues(scores, lo, hi, values, kvStride, kvh * headDim, headDim, out, qo);
                 }
             }
         });
     }
 
+    /** {@code [positions, kvHeads·headDim]} → this head's keys as {@code [headDim, positions]} (rows padded to whole vectors). */
+    private static float[] transposeKeys(float[] keys, int kvh, int kvStride, int headDim, int positions) {
+        int width = positions + L;
+        float[] t = new float[headDim * width];
+        for (int j = 0; j < positions; j++) {
+            int src = j * kvStride + kvh * headDim;
+            for (int d = 0; d < headDim; d++) t[d * width + j] = keys[src + d];
+        }
+        return t;
+    }
+
+    /** scores[lo, hi) = q · k_j, 16 keys per vector: one broadcast query element times a row of transposed keys. */
+    private static void scoresTransposed(float[] q, int qo, float[] kt, int positions, int headDim, int lo, int hi,
+                                         float[] scores) {
+        int width = positions + L;
+        int start = lo - lo % L;
+        for (int j = start; j < hi; j += L) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int d = 0; d < headDim; d++) {
+                acc = FloatVector.fromArray(F, kt, d * width + j).fma(FloatVector.broadcast(F, q[qo + d]), acc);
+            }
+            acc.intoArray(scores, j);
+        }
+    }
+
+    /** Scale, soft-cap and softmax over the visible range, in place. */
+    private static void finishScores(float[] s, int lo, int hi, float scale, float softCap) {
+        int i = lo;
+        FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (; i + L <= hi; i += L) {
+            FloatVector v = FloatVector.fromArray(F, s, i).mul(scale);
+            if (softCap > 0) v = v.div(softCap).lanewise(VectorOperators.TANH).mul(softCap);
+            v.intoArray(s, i);
+            max = max.max(v);
+        }
+        float m = max.reduceLanes(VectorOperators.MAX);
+        for (; i < hi; i++) {
+            float v = s[i] * scale;
+            if (softCap > 0) v = Ops.softCap(v, softCap);
+            s[i] = v;
+            m = Math.max(m, v);
+        }
+        FloatVector vm = FloatVector.broadcast(F, m);
+        FloatVector sum = FloatVector.zero(F);
+        i = lo;
+        for (; i + L <= hi; i += L) {
+            FloatVector e = FloatVector.fromArray(F, s, i).sub(vm).lanewise(VectorOperators.EXP);
+            e.intoArray(s, i);
+            sum = sum.add(e);
+        }
+        double total = sum.reduceLanes(VectorOperators.ADD);
+        for (; i < hi; i++) {
+            float e = (float) Math.exp(s[i] - m);
+            s[i] = e;
+            total += e;
+        }
+        float inv = (float) (1.0 / total);
+        i = lo;
+        for (; i + L <= hi; i += L) FloatVector.fromArray(F, s, i).mul(inv).intoArray(s, i);
+        for (; i < hi; i++) s[i] *= inv;
+    }
+
+    /** out[qo…] = Σ_j p_j · v_j over the visible keys; the head dimension is covered with a masked last vector. */
+    private static void weightedValues(float[] p, int lo, int hi, float[] values, int kvStride, int headOffset, int headDim,
+                                       float[] out, int oo) {
+        Arrays.fill(out, oo, oo + headDim, 0f);
+        for (int d = 0; d < headDim; d += L) {
+            VectorMask<Float> m = F.indexInRange(d, headDim);
+            FloatVector acc = FloatVector.zero(F);
+            for (int j = lo; j < hi; j++) {
+                acc = FloatVector.fromArray(F, values, j * kvStride + headOffset + d, m)
+                        .fma(FloatVector.broadcast(F, p[j]), acc);
+            }
+            acc.intoArray(out, oo + d, m);
+        }
+    }
+
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
         int i = 0;
         FloatVector acc = FloatVector.zero(F);
-        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
+        for (int upper = F.loopBound(n); i < upper; i += L) {
             acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
         }
         float s = acc.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
-    }
-
-    /** {@code y[yo..] += a · x[xo..]} over n elements. */
-    static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
-        int i = 0;
-        FloatVector va = FloatVector.broadcast(F, a);
-        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-            va.fma(FloatVector.fromArray(F, x, xo + i), FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
-        }
-        for (; i < n; i++) y[yo + i] += a * x[xo + i];
     }
 }

@@ -26,20 +26,6 @@ public final class BF16Matrix extends FloatMatrix {
     }
 
     @Override
-    void packTransposed(int r0, int rowCount, int k0, int kCount, float[] panel, int width) {
-        if (rowCount < width) {
-            super.packTransposed(r0, rowCount, k0, kCount, panel, width);
-            return;
-        }
-        for (int j = 0; j < rowCount; j++) {
-            long base = ((long) (r0 + j) * cols + k0) * 2;
-            for (int kk = 0; kk < kCount; kk++) {
-                panel[kk * width + j] = Float.intBitsToFloat(data.get(LE, base + 2L * kk) << 16);
-            }
-        }
-    }
-
-    @Override
     FloatVector load(int r, int c) {
         ShortVector s = ShortVector.fromMemorySegment(S, data, ((long) r * cols + c) * 2, ByteOrder.LITTLE_ENDIAN);
         IntVector widened = (IntVector) s.convertShape(VectorOperators.S2I, I, 0);

@@ -19,18 +19,6 @@ public final class F32Matrix extends FloatMatrix {
     }
 
     @Override
-    void packTransposed(int r0, int rowCount, int k0, int kCount, float[] panel, int width) {
-        if (rowCount < width) {
-            super.packTransposed(r0, rowCount, k0, kCount, panel, width);
-            return;
-        }
-        for (int j = 0; j < rowCount; j++) {
-            long base = ((long) (r0 + j) * cols + k0) * 4;
-            for (int kk = 0; kk < kCount; kk++) panel[kk * width + j] = data.get(LE, base + 4L * kk);
-        }
-    }
-
-    @Override
     FloatVector load(int r, int c) {
         return FloatVector.fromMemorySegment(F, data, ((long) r * cols + c) * 4, ByteOrder.LITTLE_ENDIAN);
     }

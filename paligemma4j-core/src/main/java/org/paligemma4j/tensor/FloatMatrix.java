@@ -74,11 +74,15 @@ public abstract sealed class FloatMatrix permits F32Matrix, BF16Matrix, F16Matri
 
     /**
      * Copies the block {@code W[r0 .. r0+rowCount)[k0 .. k0+kCount)} transposed into {@code panel}:
-     * {@code panel[kk·width + j] = W[r0 + j][k0 + kk]}, rows past {@code rowCount} zero.
+     * {@code panel[kk·width + j] = W[r0 + j][k0 + kk]}, rows past {@code rowCount} zero. Each row is
+     * widened with vector loads into {@code rowBuffer} first, so the strided scatter only moves floats.
      */
-    void packTransposed(int r0, int rowCount, int k0, int kCount, float[] panel, int width) {
+    void packTransposed(int r0, int rowCount, int k0, int kCount, float[] panel, int width, float[] rowBuffer) {
+        int vectorK = kCount - kCount % LANES;
         for (int j = 0; j < rowCount; j++) {
-            for (int kk = 0; kk < kCount; kk++) panel[kk * width + j] = get(r0 + j, k0 + kk);
+            for (int kk = 0; kk < vectorK; kk += LANES) load(r0 + j, k0 + kk).intoArray(rowBuffer, kk);
+            for (int kk = vectorK; kk < kCount; kk++) rowBuffer[kk] = get(r0 + j, k0 + kk);
+            for (int kk = 0; kk < kCount; kk++) panel[kk * width + j] = rowBuffer[kk];
         }
         for (int j = rowCount; j < width; j++) {
             for (int kk = 0; kk < kCount; kk++) panel[kk * width + j] = 0f;

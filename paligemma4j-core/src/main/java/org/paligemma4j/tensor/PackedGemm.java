@@ -27,11 +27,12 @@ final class PackedGemm {
         Parallel.forRange(blocks, 1, (b0, b1) -> {
             float[] panel = new float[K_BLOCK * PANEL];
             float[] edge = new float[TILE_TOKENS * PANEL];
+            float[] rowBuffer = new float[K_BLOCK];
             for (int b = b0; b < b1; b++) {
                 int r0 = b * PANEL, rowCount = Math.min(PANEL, rows - r0);
                 for (int k0 = 0; k0 < cols; k0 += K_BLOCK) {
                     int kCount = Math.min(K_BLOCK, cols - k0);
-                    w.packTransposed(r0, rowCount, k0, kCount, panel, PANEL);
+                    w.packTransposed(r0, rowCount, k0, kCount, panel, PANEL, rowBuffer);
                     boolean first = k0 == 0;
                     int t = 0;
                     if (rowCount == PANEL) {

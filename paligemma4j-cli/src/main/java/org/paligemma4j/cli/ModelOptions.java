@@ -1,0 +1,48 @@
+package org.paligemma4j.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.paligemma4j.model.SlidingWindowSemantics;
+import org.paligemma4j.tensor.Parallel;
+import picocli.CommandLine.Option;
+
+/** Options every command that runs the model shares: which model, how many threads, which attention semantics. */
+final class ModelOptions {
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "Hugging Face PaliGemma model directory (default: $PALIGEMMA_MODEL).")
+    Path model;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all processors).")
+    Integer threads;
+
+    @Option(names = "--attention", paramLabel = "MODE", defaultValue = "transformers",
+            description = "Gemma 2 sliding-window semantics for long prompts: transformers (default, current Hugging Face), "
+                    + "transformers-4.49, or full (big_vision: no window).")
+    String attention;
+
+    /** The model directory, checked to exist; applies --threads. */
+    Path resolve() {
+        Path dir = model;
+        if (dir == null) {
+            String env = System.getenv("PALIGEMMA_MODEL");
+            if (env == null || env.isBlank()) throw new CliException("no model: pass --model DIR or set PALIGEMMA_MODEL");
+            dir = Path.of(env);
+        }
+        if (!Files.isDirectory(dir)) throw new CliException(dir + ": model directory does not exist");
+        if (!Files.isRegularFile(dir.resolve("config.json"))) throw new CliException(dir + ": no config.json (not a model directory?)");
+        if (threads != null) {
+            if (threads < 1) throw new CliException("--threads must be at least 1");
+            Parallel.setThreads(threads);
+        }
+        return dir;
+    }
+
+    SlidingWindowSemantics semantics() {
+        return switch (attention) {
+            case "transformers" -> SlidingWindowSemantics.TRANSFORMERS;
+            case "transformers-4.49" -> SlidingWindowSemantics.TRANSFORMERS_4_49;
+            case "full" -> SlidingWindowSemantics.FULL;
+            default -> throw new CliException("--attention must be transformers, transformers-4.49 or full, not '" + attention + "'");
+        };
+    }
+}
