@@ -55,6 +55,8 @@ final class HfTokenizerJsonReader {
     static Model read(byte[] json, String source) throws TokenizerFormatException {
         try (JsonParser p = JSON.createParser(json)) {
             return read(p, source);
+        } catch (TokenizerFormatException e) {
+            throw e;
         } catch (JsonProcessingException e) {
             throw new TokenizerFormatException(source + ": invalid JSON at line " + e.getLocation().getLineNr()
                     + ", column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage(), e);
