@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code bin/paligemma}. */
 @Command(name = "paligemma", mixinStandardHelpOptions = true, version = "paligemma4j 0.1.0",
         description = "Run Google's PaliGemma vision-language models in pure Java.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, TokenizeCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

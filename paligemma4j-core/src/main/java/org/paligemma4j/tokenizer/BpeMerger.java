@@ -7,7 +7,9 @@ package org.paligemma4j.tokenizer;
  * differ only in the {@link Rules} (piece score versus merge rank).
  */
 final class BpeMerger {
-    private BpeMerger() {}
+    private final Symbols s;
+    private final Rules rules;
+    private final PairQueue queue = new PairQueue(64);
 
     /** Which adjacent pairs may merge, and with what priority. */
     interface Rules {
@@ -21,10 +23,17 @@ final class BpeMerger {
         int result(int rule);
     }
 
-    static void mergeAll(Symbols s, Rules rules) {
-        if (s.count < 2) return;
-        PairQueue queue = new PairQueue(3 * s.count);
-        for (int i = 1; i < s.count; i++) offer(s, rules, queue, i - 1, i);
+    BpeMerger(Symbols symbols, Rules rules) {
+        this.s = symbols;
+        this.rules = rules;
+    }
+
+    /**
+     * Merges symbols {@code from..to-1} to completion. The caller guarantees that no merge can cross either end
+     * of the range (see {@link MergeBarrier}), so ranges are independent and each needs only a small queue.
+     */
+    void mergeRange(int from, int to) {
+        for (int i = from + 1; i < to; i++) offer(i - 1, i);
         while (!queue.isEmpty()) {
             int entry = queue.poll();
             int left = queue.left(entry);
@@ -43,12 +52,13 @@ final class BpeMerger {
             s.length[right] = 0;
             s.next[right] = -1;
             s.prev[right] = -1;
-            offer(s, rules, queue, s.prev[left], left);
-            offer(s, rules, queue, left, after);
+            offer(s.prev[left], left);
+            offer(left, after);
         }
+        queue.clear();
     }
 
-    private static void offer(Symbols s, Rules rules, PairQueue queue, int left, int right) {
+    private void offer(int left, int right) {
         if (left < 0 || right < 0 || s.frozen[left] || s.frozen[right]) return;
         int rule = rules.find(s, left, right);
         if (rule >= 0) {
@@ -56,14 +66,17 @@ final class BpeMerger {
         }
     }
 
-    /** A binary max-heap of candidate pairs ordered by priority, then by smaller left index. */
+    /**
+     * A binary max-heap of candidate pairs. Each heap slot holds one long key, priority then leftness, so a
+     * comparison reads one array sequentially instead of two at random (large inputs have a million entries).
+     */
     private static final class PairQueue {
         private int[] lefts;
         private int[] rights;
         private int[] mergedLengths;
-        private float[] priorities;
         private int[] ruleOf;
-        private int[] heap;
+        private long[] heapKeys;
+        private int[] heapEntries;
         private int entries;
         private int size;
 
@@ -71,13 +84,19 @@ final class BpeMerger {
             lefts = new int[capacity];
             rights = new int[capacity];
             mergedLengths = new int[capacity];
-            priorities = new float[capacity];
             ruleOf = new int[capacity];
-            heap = new int[capacity];
+            heapKeys = new long[capacity];
+            heapEntries = new int[capacity];
         }
 
         boolean isEmpty() {
             return size == 0;
+        }
+
+        /** Forgets all entries (stale ones included) so the arrays can serve the next range. */
+        void clear() {
+            size = 0;
+            entries = 0;
         }
 
         int left(int e) {
@@ -96,45 +115,53 @@ final class BpeMerger {
             return ruleOf[e];
         }
 
+        /**
+         * Orders by priority (higher first), then by left index (smaller first): the float's bits made
+         * order-preserving as a signed int in the high half, the complemented left index in the low half.
+         */
+        static long key(float priority, int left) {
+            int bits = Float.floatToIntBits(priority == 0f ? 0f : priority); // -0.0 ties with 0.0, as with float <
+            int ordered = bits >= 0 ? bits : bits ^ 0x7FFF_FFFF;
+            return (long) ordered << 32 | (~left & 0xFFFF_FFFFL);
+        }
+
         void add(int left, int right, int mergedLength, float priority, int rule) {
             if (entries == lefts.length) grow();
             int e = entries++;
             lefts[e] = left;
             rights[e] = right;
             mergedLengths[e] = mergedLength;
-            priorities[e] = priority;
             ruleOf[e] = rule;
+            long key = key(priority, left);
             int i = size++;
             while (i > 0) {
                 int parent = (i - 1) >>> 1;
-                if (!before(e, heap[parent])) break;
-                heap[i] = heap[parent];
+                if (heapKeys[parent] >= key) break;
+                heapKeys[i] = heapKeys[parent];
+                heapEntries[i] = heapEntries[parent];
                 i = parent;
             }
-            heap[i] = e;
+            heapKeys[i] = key;
+            heapEntries[i] = e;
         }
 
         int poll() {
-            int top = heap[0];
-            int last = heap[--size];
+            int top = heapEntries[0];
+            long lastKey = heapKeys[--size];
+            int lastEntry = heapEntries[size];
             int i = 0;
             while (true) {
                 int child = 2 * i + 1;
                 if (child >= size) break;
-                if (child + 1 < size && before(heap[child + 1], heap[child])) child++;
-                if (!before(heap[child], last)) break;
-                heap[i] = heap[child];
+                if (child + 1 < size && heapKeys[child + 1] > heapKeys[child]) child++;
+                if (heapKeys[child] <= lastKey) break;
+                heapKeys[i] = heapKeys[child];
+                heapEntries[i] = heapEntries[child];
                 i = child;
             }
-            heap[i] = last;
+            heapKeys[i] = lastKey;
+            heapEntries[i] = lastEntry;
             return top;
-        }
-
-        private boolean before(int a, int b) {
-            float pa = priorities[a];
-            float pb = priorities[b];
-            if (pa != pb) return pa > pb;
-            return lefts[a] < lefts[b];
         }
 
         private void grow() {
@@ -142,9 +169,9 @@ final class BpeMerger {
             lefts = java.util.Arrays.copyOf(lefts, n);
             rights = java.util.Arrays.copyOf(rights, n);
             mergedLengths = java.util.Arrays.copyOf(mergedLengths, n);
-            priorities = java.util.Arrays.copyOf(priorities, n);
             ruleOf = java.util.Arrays.copyOf(ruleOf, n);
-            heap = java.util.Arrays.copyOf(heap, n);
+            heapKeys = java.util.Arrays.copyOf(heapKeys, n);
+            heapEntries = java.util.Arrays.copyOf(heapEntries, n);
         }
     }
 }

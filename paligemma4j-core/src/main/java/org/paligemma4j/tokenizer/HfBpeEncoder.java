@@ -31,6 +31,7 @@ final class HfBpeEncoder implements TextEncoder {
     private final boolean byteFallback;
     private final boolean fuseUnk;
     private final boolean ignoreMerges;
+    private final MergeBarrier barrier;
 
     HfBpeEncoder(Vocabulary vocab, PrefixTrie rawAddedTokens, PrefixTrie normalizedAddedTokens,
                  List<UnaryOperator<String>> normalizer, List<Split> preTokenizer, PairRankMap mergeRanks,
@@ -46,6 +47,9 @@ final class HfBpeEncoder implements TextEncoder {
         this.byteFallback = byteFallback;
         this.fuseUnk = fuseUnk;
         this.ignoreMerges = ignoreMerges;
+        java.util.List<String> results = new ArrayList<>();
+        for (int id : mergeResults) results.add(vocab.piece(id));
+        this.barrier = new MergeBarrier(results);
     }
 
     @Override
@@ -163,7 +167,14 @@ final class HfBpeEncoder implements TextEncoder {
             symbols.add(pos, len, index.find(word, pos, len), false);
             pos += len;
         }
-        BpeMerger.mergeAll(symbols, new MergeByRank());
+        BpeMerger merger = new BpeMerger(symbols, new MergeByRank());
+        int rangeStart = 0;
+        for (int i = 1; i <= symbols.count; i++) {
+            if (i == symbols.count || barrier.before(symbols, i)) {
+                merger.mergeRange(rangeStart, i);
+                rangeStart = i;
+            }
+        }
         boolean previousWasUnk = false;
         for (int i = 0; i >= 0; i = symbols.next[i]) {
             int id = symbols.id[i];

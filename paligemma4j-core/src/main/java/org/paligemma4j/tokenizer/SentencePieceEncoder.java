@@ -26,6 +26,7 @@ final class SentencePieceEncoder implements TextEncoder {
     private final boolean byteFallback;
     private final boolean escapeWhitespaces;
     private final boolean hasUnused;
+    private final MergeBarrier barrier;
 
     SentencePieceEncoder(Vocabulary vocab, boolean byteFallback, boolean escapeWhitespaces) {
         this.vocab = vocab;
@@ -47,14 +48,40 @@ final class SentencePieceEncoder implements TextEncoder {
             }
         }
         this.userDefined = new PrefixTrie(strings, ids);
+        java.util.List<String> mergeable = new java.util.ArrayList<>();
+        for (int id = 0; id < vocab.size(); id++) {
+            if (vocab.type(id).isMergeable()) mergeable.add(vocab.piece(id));
+        }
+        this.barrier = new MergeBarrier(mergeable);
     }
 
     @Override
     public int[] encode(String text) {
+        return encode(text, !hasUnused);
+    }
+
+    /**
+     * @param atBarriers merge each stretch between {@link MergeBarrier}s on its own; false merges the text as one
+     *     range, as SentencePiece does (the reference the barrier optimisation is tested against)
+     */
+    int[] encode(String text, boolean atBarriers) {
         byte[] normalized = normalize(text);
         Symbols symbols = splitIntoSymbols(normalized);
         MergeByScore rules = new MergeByScore();
-        BpeMerger.mergeAll(symbols, rules);
+        BpeMerger merger = new BpeMerger(symbols, rules);
+        if (!atBarriers) {
+            // Needed with UNUSED pieces: they are split back by the pair last seen forming them, which depends
+            // on the global order in which pairs are queued.
+            merger.mergeRange(0, symbols.count);
+        } else {
+            int rangeStart = 0;
+            for (int i = 1; i <= symbols.count; i++) {
+                if (i == symbols.count || barrier.before(symbols, i)) {
+                    merger.mergeRange(rangeStart, i);
+                    rangeStart = i;
+                }
+            }
+        }
         IntList out = new IntList(symbols.count);
         for (int i = symbols.count == 0 ? -1 : 0; i >= 0; i = symbols.next[i]) {
             emit(normalized, symbols.start[i], symbols.length[i], symbols.id[i], rules, out);

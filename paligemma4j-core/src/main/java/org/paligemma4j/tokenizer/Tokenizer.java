@@ -166,6 +166,10 @@ public final class Tokenizer {
         return valueOf(segIds, id);
     }
 
+    TextEncoder encoder() {
+        return encoder;
+    }
+
     @Override
     public String toString() {
         return "Tokenizer[" + description + ", " + vocab.size() + " ids]";

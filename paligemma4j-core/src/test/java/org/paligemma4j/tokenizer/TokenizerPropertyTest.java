@@ -1,5 +1,6 @@
 package org.paligemma4j.tokenizer;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -32,6 +33,18 @@ class TokenizerPropertyTest {
                 assertFalse(type == PieceType.CONTROL || type == PieceType.UNKNOWN, () -> "text " + TokenizerGoldenTest.quote(s)
                         + " produced " + type + " id " + id);
             }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"paligemma_fixture_bpe.model", "real/paligemma_tokenizer.reconstructed.model"})
+    void mergingBetweenBarriersGivesTheSameIdsAsMergingTheWholeText(String model) throws IOException {
+        Tokenizer tok = TokenizerGoldenTest.tokenizer(Fixtures.path("tokenizer", model));
+        SentencePieceEncoder encoder = (SentencePieceEncoder) tok.encoder();
+        SplittableRandom random = new SplittableRandom(99);
+        for (int i = 0; i < 3000; i++) {
+            String s = RandomText.next(random, 200);
+            assertArrayEquals(encoder.encode(s, false), encoder.encode(s, true), () -> TokenizerGoldenTest.quote(s));
         }
     }
 
