@@ -1,5 +1,7 @@
 package org.paligemma4j.tokenizer;
 
+import java.util.Arrays;
+
 /**
  * Byte-pair merging in O(n log n): a priority queue holds every adjacent pair that may merge; the best pair
  * (highest priority, then leftmost) is merged, its neighbours form new candidate pairs, and entries made stale
@@ -166,12 +168,12 @@ final class BpeMerger {
 
         private void grow() {
             int n = lefts.length * 2 + 16;
-            lefts = java.util.Arrays.copyOf(lefts, n);
-            rights = java.util.Arrays.copyOf(rights, n);
-            mergedLengths = java.util.Arrays.copyOf(mergedLengths, n);
-            ruleOf = java.util.Arrays.copyOf(ruleOf, n);
-            heapKeys = java.util.Arrays.copyOf(heapKeys, n);
-            heapEntries = java.util.Arrays.copyOf(heapEntries, n);
+            lefts = Arrays.copyOf(lefts, n);
+            rights = Arrays.copyOf(rights, n);
+            mergedLengths = Arrays.copyOf(mergedLengths, n);
+            ruleOf = Arrays.copyOf(ruleOf, n);
+            heapKeys = Arrays.copyOf(heapKeys, n);
+            heapEntries = Arrays.copyOf(heapEntries, n);
         }
     }
 }

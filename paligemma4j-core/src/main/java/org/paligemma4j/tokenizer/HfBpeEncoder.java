@@ -47,7 +47,7 @@ final class HfBpeEncoder implements TextEncoder {
         this.byteFallback = byteFallback;
         this.fuseUnk = fuseUnk;
         this.ignoreMerges = ignoreMerges;
-        java.util.List<String> results = new ArrayList<>();
+        List<String> results = new ArrayList<>();
         for (int id : mergeResults) results.add(vocab.piece(id));
         this.barrier = new MergeBarrier(results);
     }

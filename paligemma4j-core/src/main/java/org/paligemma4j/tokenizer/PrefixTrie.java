@@ -1,5 +1,6 @@
 package org.paligemma4j.tokenizer;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -41,7 +42,7 @@ final class PrefixTrie {
         int capacity = Integer.highestOneBit(Math.max(4, edges.size() * 2 - 1)) << 1;
         keys = new long[capacity];
         targets = new int[capacity];
-        java.util.Arrays.fill(keys, -1L);
+        Arrays.fill(keys, -1L);
         shift = 64 - Integer.numberOfTrailingZeros(capacity);
         for (Map.Entry<Long, Integer> e : edges.entrySet()) {
             int slot = slotOf(e.getKey());
@@ -50,7 +51,7 @@ final class PrefixTrie {
             targets[slot] = e.getValue();
         }
         terminal = new int[nodes];
-        java.util.Arrays.fill(terminal, -1);
+        Arrays.fill(terminal, -1);
         for (Map.Entry<Integer, Integer> e : ends.entrySet()) terminal[e.getKey()] = e.getValue();
     }
 

@@ -1,7 +1,9 @@
 package org.paligemma4j.tokenizer;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -48,7 +50,7 @@ final class SentencePieceEncoder implements TextEncoder {
             }
         }
         this.userDefined = new PrefixTrie(strings, ids);
-        java.util.List<String> mergeable = new java.util.ArrayList<>();
+        List<String> mergeable = new ArrayList<>();
         for (int id = 0; id < vocab.size(); id++) {
             if (vocab.type(id).isMergeable()) mergeable.add(vocab.piece(id));
         }

@@ -1,5 +1,7 @@
 package org.paligemma4j.tokenizer;
 
+import java.util.Arrays;
+
 /**
  * The symbols of one BPE run as a doubly linked list over a byte array. A symbol is a byte range of the
  * normalized text; a merge grows the left symbol over the right one and empties the right one, so a symbol's
@@ -42,11 +44,11 @@ final class Symbols {
 
     private void grow() {
         int n = Math.max(16, start.length * 2);
-        start = java.util.Arrays.copyOf(start, n);
-        length = java.util.Arrays.copyOf(length, n);
-        prev = java.util.Arrays.copyOf(prev, n);
-        next = java.util.Arrays.copyOf(next, n);
-        id = java.util.Arrays.copyOf(id, n);
-        frozen = java.util.Arrays.copyOf(frozen, n);
+        start = Arrays.copyOf(start, n);
+        length = Arrays.copyOf(length, n);
+        prev = Arrays.copyOf(prev, n);
+        next = Arrays.copyOf(next, n);
+        id = Arrays.copyOf(id, n);
+        frozen = Arrays.copyOf(frozen, n);
     }
 }

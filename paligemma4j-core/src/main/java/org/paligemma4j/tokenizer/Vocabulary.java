@@ -3,6 +3,7 @@ package org.paligemma4j.tokenizer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.Locale;
 
 /** The pieces of a tokenizer by id: their text, type and score, and lookups from bytes to id. */
 final class Vocabulary {
@@ -55,7 +56,7 @@ final class Vocabulary {
     static int byteValue(String piece) {
         if (piece.length() != 6 || !piece.startsWith("<0x") || piece.charAt(5) != '>') return -1;
         String hex = piece.substring(3, 5);
-        if (!hex.equals(hex.toUpperCase(java.util.Locale.ROOT)) || !HexFormat.isHexDigit(hex.charAt(0))
+        if (!hex.equals(hex.toUpperCase(Locale.ROOT)) || !HexFormat.isHexDigit(hex.charAt(0))
                 || !HexFormat.isHexDigit(hex.charAt(1))) {
             return -1;
         }

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.paligemma4j.testing.Fixtures;
 
@@ -48,6 +49,21 @@ class TokenizerHfJsonTest {
         assertEquals("\t", tok.pieceOf(226)); // HF renamed <0x09>
         assertEquals(-1, tok.imageTokenId());
         assertEquals("Hello world<unused99>", tok.decode(tok.encode("Hello world<unused99>")));
+    }
+
+    /** On random text without control tokens or loc/seg strings, tokenizer.json and SentencePiece agree. */
+    @Test
+    void gemma2TokenizerJsonAgreesWithSentencePieceOnRandomText() throws IOException {
+        Tokenizer json = gemma2Json();
+        Tokenizer spm = TokenizerGoldenTest.tokenizer(Fixtures.path("tokenizer", "real", "paligemma2_tokenizer.reconstructed.model"));
+        SplittableRandom random = new SplittableRandom(11);
+        int compared = 0;
+        while (compared < 3000) {
+            String s = RandomText.next(random, 120);
+            if (s.matches("(?s).*<(bos|eos|pad|unk)>.*|.*<(loc|seg)\\d.*")) continue;
+            assertArrayEquals(spm.encode(s), json.encode(s), () -> TokenizerGoldenTest.quote(s));
+            compared++;
+        }
     }
 
     /** The only differences between SentencePiece and tokenizer.json on 38,834 strings: HF matches control tokens in text. */
