@@ -79,7 +79,10 @@ public class TokenizerBench {
         return text.text.getBytes(StandardCharsets.UTF_8);
     }
 
+    /** Allocates ~70 MB per load, so an occasional full GC lands in an iteration: more iterations keep the mean honest. */
     @Benchmark
+    @Warmup(iterations = 5, time = 1)
+    @Measurement(iterations = 10, time = 1)
     public Tokenizer loadModel() throws IOException {
         return Tokenizer.load(model());
     }
