@@ -29,7 +29,11 @@ public final class Main implements Runnable {
      */
     private static int reportFailure(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         PrintWriter err = cl.getErr();
-        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        String message = switch (e) {
+            case java.nio.file.NoSuchFileException n -> n.getFile() + ": no such file";
+            case java.nio.file.AccessDeniedException a -> a.getFile() + ": permission denied";
+            default -> e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        };
         err.println("paligemma " + cl.getCommandName() + ": " + message);
         if (System.getenv("PALIGEMMA_DEBUG") != null) e.printStackTrace(err);
         err.flush();

@@ -29,24 +29,6 @@ class DecodeOutputCommandTest {
     private static final String D06_SEGS = "<seg009><seg124><seg084><seg028><seg104><seg103><seg041><seg087>"
             + "<seg012><seg060><seg070><seg003><seg097><seg114><seg090><seg073>";
 
-    private record Result(int code, String out, String err) {}
-
-    private static Result run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     private static List<String> fieldNames(JsonNode n) {
         List<String> names = new ArrayList<>();
         n.fieldNames().forEachRemaining(names::add);
@@ -55,10 +37,10 @@ class DecodeOutputCommandTest {
 
     @Test
     void jsonListsEveryObjectWithTheContractFields() throws IOException {
-        Result r = run("decode-output", "--text",
+        CliRunner.Result r = CliRunner.run("decode-output", "--text",
                 "<loc0100><loc0200><loc0700><loc0900> cat ; <loc0700><loc0200><loc0100><loc0900>",
                 "--width", "640", "--height", "480", "--json");
-        assertEquals(0, r.code(), r.err());
+        assertEquals(0, r.exitCode(), r.err());
         JsonNode root = new ObjectMapper().readTree(r.out());
         assertEquals(List.of("objects"), fieldNames(root));
         JsonNode objects = root.get("objects");
@@ -81,9 +63,9 @@ class DecodeOutputCommandTest {
 
     @Test
     void jsonUsesBigVisionTruncationAndSkipsTextItems() throws IOException {
-        Result r = run("decode-output", "--text", "Here: <loc0279><loc0279><loc0558><loc0558> cat", "--width", "110",
+        CliRunner.Result r = CliRunner.run("decode-output", "--text", "Here: <loc0279><loc0279><loc0558><loc0558> cat", "--width", "110",
                 "--height", "55", "--json");
-        assertEquals(0, r.code(), r.err());
+        assertEquals(0, r.exitCode(), r.err());
         JsonNode o = new ObjectMapper().readTree(r.out()).get("objects");
         assertEquals(1, o.size());
         assertEquals("{\"x_min\":29,\"y_min\":14,\"x_max\":59,\"y_max\":29}", o.get(0).get("box").toString());
@@ -95,9 +77,9 @@ class DecodeOutputCommandTest {
                 + "<loc0010><loc0020><loc0030><loc0040> box only ; "
                 + "<loc0700><loc0200><loc0100><loc0900>" + D06_SEGS + " inverted";
         Path out = dir.resolve("masks");
-        Result r = run("decode-output", "--text", text, "--width", "640", "--height", "480",
+        CliRunner.Result r = CliRunner.run("decode-output", "--text", text, "--width", "640", "--height", "480",
                 "--vae", SEG.resolve("vae-oid.random.npz").toString(), "--out", out.toString(), "--json");
-        assertEquals(0, r.code(), r.err());
+        assertEquals(0, r.exitCode(), r.err());
         JsonNode objects = new ObjectMapper().readTree(r.out()).get("objects");
         assertEquals(3, objects.size());
         assertEquals(16, objects.get(0).get("seg").size());
@@ -131,9 +113,9 @@ class DecodeOutputCommandTest {
 
     @Test
     void readableListingNamesLabelsBoxesAndValidity() {
-        Result r = run("decode-output", "--text", "<loc0100><loc0200><loc0700><loc0900> cat ; <loc0000><loc0000><loc1024><loc0010> x",
+        CliRunner.Result r = CliRunner.run("decode-output", "--text", "<loc0100><loc0200><loc0700><loc0900> cat ; <loc0000><loc0000><loc1024><loc0010> x",
                 "--width", "640", "--height", "480");
-        assertEquals(0, r.code(), r.err());
+        assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("2 objects on a 640x480 image"), r.out());
         assertTrue(r.out().contains("'cat'") && r.out().contains("x 125..563  y 46..328 px"), r.out());
         assertTrue(r.out().contains("INVALID (location token out of 0..1023)"), r.out());
@@ -142,8 +124,8 @@ class DecodeOutputCommandTest {
     @Test
     void nonPositiveSizeIsAOneLineUsageError() {
         for (String[] size : new String[][] {{"0", "480"}, {"640", "-3"}}) {
-            Result r = run("decode-output", "--text", "x", "--width", size[0], "--height", size[1], "--json");
-            assertEquals(2, r.code());
+            CliRunner.Result r = CliRunner.run("decode-output", "--text", "x", "--width", size[0], "--height", size[1], "--json");
+            assertEquals(2, r.exitCode());
             assertEquals("", r.out());
             assertOneLine(r.err(), "must be positive");
         }
@@ -151,9 +133,9 @@ class DecodeOutputCommandTest {
 
     @Test
     void missingVaeFileIsAOneLineFailure(@TempDir Path dir) {
-        Result r = run("decode-output", "--text", "x", "--width", "1", "--height", "1",
+        CliRunner.Result r = CliRunner.run("decode-output", "--text", "x", "--width", "1", "--height", "1",
                 "--vae", dir.resolve("absent.npz").toString(), "--out", dir.toString(), "--json");
-        assertEquals(1, r.code());
+        assertEquals(1, r.exitCode());
         assertEquals("", r.out());
         assertOneLine(r.err(), "absent.npz");
     }
@@ -161,8 +143,8 @@ class DecodeOutputCommandTest {
     @Test
     void npzWithoutTheDecoderArraysIsAOneLineFailure(@TempDir Path dir) throws IOException {
         Path notZip = Files.writeString(dir.resolve("junk.npz"), "junk");
-        Result r = run("decode-output", "--text", "x", "--width", "1", "--height", "1", "--vae", notZip.toString(), "--json");
-        assertEquals(1, r.code());
+        CliRunner.Result r = CliRunner.run("decode-output", "--text", "x", "--width", "1", "--height", "1", "--vae", notZip.toString(), "--json");
+        assertEquals(1, r.exitCode());
         assertOneLine(r.err(), "not an .npz");
 
         // A well-formed npz that is not the VQ-VAE.
@@ -172,29 +154,29 @@ class DecodeOutputCommandTest {
             NpyArray.ofFloats(new float[] {1}, 1).write(zip);
             zip.closeEntry();
         }
-        r = run("decode-output", "--text", "x", "--width", "1", "--height", "1", "--vae", otherNpz.toString(), "--json");
-        assertEquals(1, r.code());
+        r = CliRunner.run("decode-output", "--text", "x", "--width", "1", "--height", "1", "--vae", otherNpz.toString(), "--json");
+        assertEquals(1, r.exitCode());
         assertOneLine(r.err(), "missing array");
     }
 
     @Test
     void outWithoutVaeIsAUsageError(@TempDir Path dir) {
-        Result r = run("decode-output", "--text", "x", "--width", "1", "--height", "1", "--out", dir.toString());
-        assertEquals(2, r.code());
+        CliRunner.Result r = CliRunner.run("decode-output", "--text", "x", "--width", "1", "--height", "1", "--out", dir.toString());
+        assertEquals(2, r.exitCode());
         assertOneLine(r.err(), "--out needs --vae");
     }
 
     @Test
     void missingRequiredOptionFailsWithNonZeroExit() {
-        Result r = run("decode-output", "--width", "1", "--height", "1");
-        assertNotEquals(0, r.code());
+        CliRunner.Result r = CliRunner.run("decode-output", "--width", "1", "--height", "1");
+        assertNotEquals(0, r.exitCode());
         assertTrue(r.err().lines().findFirst().orElse("").contains("--text"), r.err());
     }
 
     @Test
     void helpDescribesTheContract() {
-        Result r = run("decode-output", "--help");
-        assertEquals(0, r.code());
+        CliRunner.Result r = CliRunner.run("decode-output", "--help");
+        assertEquals(0, r.exitCode());
         for (String s : List.of("--text", "--width", "--height", "--vae", "--out", "--json", "mask64_<i>.npy", "mask_<i>.npy")) {
             assertTrue(r.out().contains(s), s + " missing from help:\n" + r.out());
         }
