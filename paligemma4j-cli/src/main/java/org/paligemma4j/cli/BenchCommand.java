@@ -12,6 +12,7 @@ import org.paligemma4j.model.KvCache;
 import org.paligemma4j.model.PaliGemmaModel;
 import org.paligemma4j.model.SlidingWindowSemantics;
 import org.paligemma4j.tensor.Parallel;
+import org.paligemma4j.tensor.WeightFormat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -43,14 +44,19 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!quant.equals("none")) throw new CliException("--quant " + quant + " is not available yet; use none");
+        WeightFormat format;
+        try {
+            format = WeightFormat.parse(quant);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--quant: " + e.getMessage());
+        }
         if (threads != null) {
             if (threads < 1) throw new CliException("--threads must be at least 1");
             Parallel.setThreads(threads);
         }
         if (runs < 1 || newTokens < 1) throw new CliException("--runs and --new-tokens must be at least 1");
         long t0 = System.nanoTime();
-        try (PaliGemmaModel m = PaliGemmaModel.open(model)) {
+        try (PaliGemmaModel m = PaliGemmaModel.open(model, format)) {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
             PaliGemmaConfig c = m.config();
             int imageTokens = c.numImageTokens();

@@ -8,6 +8,7 @@ import org.paligemma4j.io.TextConfig;
 import org.paligemma4j.tensor.Attention;
 import org.paligemma4j.tensor.FloatMatrix;
 import org.paligemma4j.tensor.Ops;
+import org.paligemma4j.tensor.WeightFormat;
 
 /**
  * The Gemma decoder, version 1 or 2 from one code path: the config says whether a layer has Gemma 2's
@@ -34,25 +35,26 @@ final class GemmaDecoder {
     private record Layer(float[] inputNorm, Linear q, Linear k, Linear v, Linear o, float[] postAttentionNorm,
                          float[] preFeedforwardNorm, float[] postFeedforwardNorm, Linear gate, Linear up, Linear down) {}
 
-    GemmaDecoder(ModelWeights w, TextConfig config) {
+    GemmaDecoder(ModelWeights w, TextConfig config, WeightFormat format) {
         this.config = config;
-        embedding = FloatMatrix.of(w.get(text("embed_tokens.weight")));
+        // The tied embedding is also the LM head, whose errors land directly on the logits: int8 even in q4 mode.
+        embedding = FloatMatrix.of(w.get(text("embed_tokens.weight")), format == WeightFormat.Q4 ? WeightFormat.Q8 : format);
         layers = new Layer[config.numHiddenLayers()];
         for (int i = 0; i < layers.length; i++) {
             boolean post = config.postNorms();
             String bias = config.attentionBias() ? ".bias" : null;
             layers[i] = new Layer(
                     w.get(textLayer(i, "input_layernorm.weight")).toFloatArray(),
-                    new Linear(w, textLayer(i, "self_attn.q_proj.weight"), bias == null ? null : textLayer(i, "self_attn.q_proj.bias")),
-                    new Linear(w, textLayer(i, "self_attn.k_proj.weight"), bias == null ? null : textLayer(i, "self_attn.k_proj.bias")),
-                    new Linear(w, textLayer(i, "self_attn.v_proj.weight"), bias == null ? null : textLayer(i, "self_attn.v_proj.bias")),
-                    new Linear(w, textLayer(i, "self_attn.o_proj.weight"), bias == null ? null : textLayer(i, "self_attn.o_proj.bias")),
+                    new Linear(w, textLayer(i, "self_attn.q_proj.weight"), bias == null ? null : textLayer(i, "self_attn.q_proj.bias"), format),
+                    new Linear(w, textLayer(i, "self_attn.k_proj.weight"), bias == null ? null : textLayer(i, "self_attn.k_proj.bias"), format),
+                    new Linear(w, textLayer(i, "self_attn.v_proj.weight"), bias == null ? null : textLayer(i, "self_attn.v_proj.bias"), format),
+                    new Linear(w, textLayer(i, "self_attn.o_proj.weight"), bias == null ? null : textLayer(i, "self_attn.o_proj.bias"), format),
                     w.get(textLayer(i, "post_attention_layernorm.weight")).toFloatArray(),
                     post ? w.get(textLayer(i, "pre_feedforward_layernorm.weight")).toFloatArray() : null,
                     post ? w.get(textLayer(i, "post_feedforward_layernorm.weight")).toFloatArray() : null,
-                    new Linear(w, textLayer(i, "mlp.gate_proj.weight"), null),
-                    new Linear(w, textLayer(i, "mlp.up_proj.weight"), null),
-                    new Linear(w, textLayer(i, "mlp.down_proj.weight"), null));
+                    new Linear(w, textLayer(i, "mlp.gate_proj.weight"), null, format),
+                    new Linear(w, textLayer(i, "mlp.up_proj.weight"), null, format),
+                    new Linear(w, textLayer(i, "mlp.down_proj.weight"), null, format));
         }
         finalNorm = w.get(text("norm.weight")).toFloatArray();
         rope = new Rope(config.headDim(), config.ropeTheta());
@@ -138,7 +140,7 @@ final class GemmaDecoder {
     }
 
     double bytesPerParameter() {
-        return layers[0].q.weight.bytesPerElement();
+        return layers[0].gate.weight.bytesPerElement();
     }
 
     int vocabSize() {

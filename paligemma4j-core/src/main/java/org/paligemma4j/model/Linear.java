@@ -2,14 +2,15 @@ package org.paligemma4j.model;
 
 import org.paligemma4j.io.ModelWeights;
 import org.paligemma4j.tensor.FloatMatrix;
+import org.paligemma4j.tensor.WeightFormat;
 
 /** A linear layer {@code y = W·x (+ b)} over a batch of tokens; the weight stays in mapped memory. */
 final class Linear {
     final FloatMatrix weight;
     private final float[] bias;
 
-    Linear(ModelWeights w, String weightName, String biasName) {
-        this.weight = FloatMatrix.of(w.get(weightName));
+    Linear(ModelWeights w, String weightName, String biasName, WeightFormat format) {
+        this.weight = FloatMatrix.of(w.get(weightName), format);
         this.bias = biasName == null ? null : w.get(biasName).toFloatArray();
     }
 

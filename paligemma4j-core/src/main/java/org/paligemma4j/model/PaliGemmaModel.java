@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import org.paligemma4j.io.Checkpoint;
 import org.paligemma4j.io.ModelWeights;
 import org.paligemma4j.io.PaliGemmaConfig;
+import org.paligemma4j.tensor.WeightFormat;
 
 /**
  * PaliGemma: SigLIP image encoder → linear projector → Gemma decoder with a prefix-LM mask. Holds the
@@ -21,23 +22,33 @@ public final class PaliGemmaModel implements AutoCloseable {
     private final SiglipVisionEncoder vision;
     private final Linear projector;
     private final GemmaDecoder decoder;
+    private final WeightFormat format;
 
-    private PaliGemmaModel(Path directory, PaliGemmaConfig config, Checkpoint checkpoint) {
+    private PaliGemmaModel(Path directory, PaliGemmaConfig config, Checkpoint checkpoint, WeightFormat format) {
         this.directory = directory;
         this.config = config;
         this.checkpoint = checkpoint;
         ModelWeights weights = ModelWeights.bind(checkpoint, config);
-        this.vision = new SiglipVisionEncoder(weights, config.vision());
-        this.projector = new Linear(weights, projector("weight"), projector("bias"));
-        this.decoder = new GemmaDecoder(weights, config.text());
+        this.format = format;
+        this.vision = new SiglipVisionEncoder(weights, config.vision(), format);
+        this.projector = new Linear(weights, projector("weight"), projector("bias"), format);
+        this.decoder = new GemmaDecoder(weights, config.text(), format);
     }
 
     /** Opens the model in a Hugging Face PaliGemma directory (config.json + safetensors, single or sharded). */
     public static PaliGemmaModel open(Path directory) {
+        return open(directory, WeightFormat.AS_STORED);
+    }
+
+    /**
+     * Opens the model with its weight matrices in {@code format}: as stored (mapped, nothing copied), or
+     * quantized to int8/int4 while loading (the mapped originals are then released).
+     */
+    public static PaliGemmaModel open(Path directory, WeightFormat format) {
         PaliGemmaConfig config = PaliGemmaConfig.load(directory);
         Checkpoint checkpoint = Checkpoint.open(directory);
         try {
-            return new PaliGemmaModel(directory, config, checkpoint);
+            return new PaliGemmaModel(directory, config, checkpoint, format);
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
@@ -50,6 +61,10 @@ public final class PaliGemmaModel implements AutoCloseable {
 
     public PaliGemmaConfig config() {
         return config;
+    }
+
+    public WeightFormat weightFormat() {
+        return format;
     }
 
     /** The image as the decoder sees it, with the intermediate stages kept for inspection. */

@@ -8,6 +8,7 @@ import org.paligemma4j.io.VisionConfig;
 import org.paligemma4j.tensor.Attention;
 import org.paligemma4j.tensor.AttentionMask;
 import org.paligemma4j.tensor.Ops;
+import org.paligemma4j.tensor.WeightFormat;
 
 /**
  * SigLIP's vision tower without its pooling head: 14×14 patches embedded by a strided convolution
@@ -24,23 +25,23 @@ final class SiglipVisionEncoder {
     private record Block(float[] norm1Weight, float[] norm1Bias, Linear q, Linear k, Linear v, Linear out,
                          float[] norm2Weight, float[] norm2Bias, Linear fc1, Linear fc2) {}
 
-    SiglipVisionEncoder(ModelWeights w, VisionConfig config) {
+    SiglipVisionEncoder(ModelWeights w, VisionConfig config, WeightFormat format) {
         this.config = config;
-        patchEmbedding = new Linear(w, vision("embeddings.patch_embedding.weight"), vision("embeddings.patch_embedding.bias"));
+        patchEmbedding = new Linear(w, vision("embeddings.patch_embedding.weight"), vision("embeddings.patch_embedding.bias"), format);
         positionEmbedding = w.get(vision("embeddings.position_embedding.weight")).toFloatArray();
         blocks = new Block[config.numHiddenLayers()];
         for (int i = 0; i < blocks.length; i++) {
             blocks[i] = new Block(
                     w.get(visionLayer(i, "layer_norm1.weight")).toFloatArray(),
                     w.get(visionLayer(i, "layer_norm1.bias")).toFloatArray(),
-                    new Linear(w, visionLayer(i, "self_attn.q_proj.weight"), visionLayer(i, "self_attn.q_proj.bias")),
-                    new Linear(w, visionLayer(i, "self_attn.k_proj.weight"), visionLayer(i, "self_attn.k_proj.bias")),
-                    new Linear(w, visionLayer(i, "self_attn.v_proj.weight"), visionLayer(i, "self_attn.v_proj.bias")),
-                    new Linear(w, visionLayer(i, "self_attn.out_proj.weight"), visionLayer(i, "self_attn.out_proj.bias")),
+                    new Linear(w, visionLayer(i, "self_attn.q_proj.weight"), visionLayer(i, "self_attn.q_proj.bias"), format),
+                    new Linear(w, visionLayer(i, "self_attn.k_proj.weight"), visionLayer(i, "self_attn.k_proj.bias"), format),
+                    new Linear(w, visionLayer(i, "self_attn.v_proj.weight"), visionLayer(i, "self_attn.v_proj.bias"), format),
+                    new Linear(w, visionLayer(i, "self_attn.out_proj.weight"), visionLayer(i, "self_attn.out_proj.bias"), format),
                     w.get(visionLayer(i, "layer_norm2.weight")).toFloatArray(),
                     w.get(visionLayer(i, "layer_norm2.bias")).toFloatArray(),
-                    new Linear(w, visionLayer(i, "mlp.fc1.weight"), visionLayer(i, "mlp.fc1.bias")),
-                    new Linear(w, visionLayer(i, "mlp.fc2.weight"), visionLayer(i, "mlp.fc2.bias")));
+                    new Linear(w, visionLayer(i, "mlp.fc1.weight"), visionLayer(i, "mlp.fc1.bias"), format),
+                    new Linear(w, visionLayer(i, "mlp.fc2.weight"), visionLayer(i, "mlp.fc2.bias"), format));
         }
         postNormWeight = w.get(vision("post_layernorm.weight")).toFloatArray();
         postNormBias = w.get(vision("post_layernorm.bias")).toFloatArray();

@@ -16,8 +16,16 @@ public final class BF16Matrix extends FloatMatrix {
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
 
+    private final MemorySegment data;
+
     BF16Matrix(String name, int rows, int cols, MemorySegment data) {
-        super(name, rows, cols, data);
+        super(name, rows, cols);
+        this.data = data;
+    }
+
+    @Override
+    public long storageBytes() {
+        return data.byteSize();
     }
 
     @Override

@@ -10,8 +10,16 @@ public final class F16Matrix extends FloatMatrix {
     private static final ValueLayout.OfShort LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ThreadLocal<float[]> LANES_BUFFER = ThreadLocal.withInitial(() -> new float[LANES]);
 
+    private final MemorySegment data;
+
     F16Matrix(String name, int rows, int cols, MemorySegment data) {
-        super(name, rows, cols, data);
+        super(name, rows, cols);
+        this.data = data;
+    }
+
+    @Override
+    public long storageBytes() {
+        return data.byteSize();
     }
 
     @Override

@@ -9,8 +9,16 @@ import jdk.incubator.vector.FloatVector;
 public final class F32Matrix extends FloatMatrix {
     private static final ValueLayout.OfFloat LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    private final MemorySegment data;
+
     F32Matrix(String name, int rows, int cols, MemorySegment data) {
-        super(name, rows, cols, data);
+        super(name, rows, cols);
+        this.data = data;
+    }
+
+    @Override
+    public long storageBytes() {
+        return data.byteSize();
     }
 
     @Override

@@ -14,7 +14,7 @@ import org.paligemma4j.io.SafeTensor;
  * <p>Most of the model's time is spent in {@link #matmul}: the vision encoder, the prefill and every
  * decode step are sequences of these products.
  */
-public abstract sealed class FloatMatrix permits F32Matrix, BF16Matrix, F16Matrix {
+public abstract sealed class FloatMatrix permits F32Matrix, BF16Matrix, F16Matrix, Q8Matrix, Q4Matrix {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int LANES = F.length();
     /** Tokens that share each loaded weight vector: four accumulators per row fit the register file. */
@@ -23,13 +23,20 @@ public abstract sealed class FloatMatrix permits F32Matrix, BF16Matrix, F16Matri
     protected final String name;
     protected final int rows;
     protected final int cols;
-    protected final MemorySegment data;
 
-    FloatMatrix(String name, int rows, int cols, MemorySegment data) {
+    FloatMatrix(String name, int rows, int cols) {
         this.name = name;
         this.rows = rows;
         this.cols = cols;
-        this.data = data;
+    }
+
+    /** A tensor viewed as a matrix in the given weight format (quantized formats copy and quantize it). */
+    public static FloatMatrix of(SafeTensor t, WeightFormat format) {
+        if (format == WeightFormat.AS_STORED) return of(t);
+        FloatMatrix quantized = format == WeightFormat.Q8 ? Q8Matrix.quantize(of(t)) : Q4Matrix.quantize(of(t));
+        // The stored copy is not read again: drop its pages from this process's resident memory.
+        if (t.data().isMapped()) t.data().unload();
+        return quantized;
     }
 
     /** A tensor viewed as a matrix: the first dimension is rows, the rest flatten into columns. */
@@ -61,9 +68,19 @@ public abstract sealed class FloatMatrix permits F32Matrix, BF16Matrix, F16Matri
         return cols;
     }
 
-    /** Stored bytes per element (what streaming this matrix costs in memory bandwidth). */
+    /** Bytes of storage (what streaming this matrix once costs in memory bandwidth). */
+    public abstract long storageBytes();
+
+    /** Stored bytes per element. */
     public double bytesPerElement() {
-        return (double) data.byteSize() / ((long) rows * cols);
+        return (double) storageBytes() / ((long) rows * cols);
+    }
+
+    /** Row r widened to float32 into {@code out[offset..offset+cols)} (vector loads, then the ragged tail). */
+    void readRow(int r, float[] out, int offset) {
+        int vectorCols = cols - cols % LANES;
+        for (int c = 0; c < vectorCols; c += LANES) load(r, c).intoArray(out, offset + c);
+        for (int c = vectorCols; c < cols; c++) out[offset + c] = get(r, c);
     }
 
     /** Element (r, c) as float32. */
@@ -91,7 +108,7 @@ public abstract sealed class FloatMatrix permits F32Matrix, BF16Matrix, F16Matri
 
     /** Copies row r (widened to float32) into {@code out[offset..offset+cols)}: embedding lookup. */
     public void row(int r, float[] out, int offset) {
-        for (int c = 0; c < cols; c++) out[offset + c] = get(r, c);
+        readRow(r, out, offset);
     }
 
     /**
@@ -107,8 +124,8 @@ public abstract sealed class FloatMatrix permits F32Matrix, BF16Matrix, F16Matri
             PackedGemm.multiply(this, x, tokens, y);
             return;
         }
-        long work = (long) rows * cols * tokens;
-        int minRows = work < 1 << 16 ? rows : Math.max(1, 4096 / Math.max(1, tokens));
+        // Chunks of at least ~64k multiply-adds: enough to outweigh handing the chunk to a thread.
+        int minRows = (int) Math.max(1, (1L << 16) / ((long) cols * tokens));
         Parallel.forRange(rows, minRows, (from, to) -> matmulRows(x, tokens, y, from, to));
     }
 
@@ -141,17 +158,23 @@ public abstract sealed class FloatMatrix permits F32Matrix, BF16Matrix, F16Matri
                 y[(t + 2) * rows + r] = s2;
                 y[(t + 3) * rows + r] = s3;
             }
-            for (; t < tokens; t++) {
-                int x0 = t * cols;
-                FloatVector a0 = FloatVector.zero(F);
-                for (int c = 0; c < vectorCols; c += LANES) {
-                    a0 = load(r, c).fma(FloatVector.fromArray(F, x, x0 + c), a0);
-                }
-                float s0 = a0.reduceLanes(VectorOperators.ADD);
-                for (int c = vectorCols; c < cols; c++) s0 += get(r, c) * x[x0 + c];
-                y[t * rows + r] = s0;
-            }
+            for (; t < tokens; t++) y[t * rows + r] = dot(r, x, t * cols);
         }
+    }
+
+    /** Row r of W dotted with {@code x[xOffset…]}: the decode kernel. Formats with cheaper loops override it. */
+    float dot(int r, float[] x, int xOffset) {
+        int vectorCols = cols - cols % LANES;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int c = 0;
+        for (; c + 2 * LANES <= vectorCols; c += 2 * LANES) {
+            a0 = load(r, c).fma(FloatVector.fromArray(F, x, xOffset + c), a0);
+            a1 = load(r, c + LANES).fma(FloatVector.fromArray(F, x, xOffset + c + LANES), a1);
+        }
+        for (; c < vectorCols; c += LANES) a0 = load(r, c).fma(FloatVector.fromArray(F, x, xOffset + c), a0);
+        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (c = vectorCols; c < cols; c++) s += get(r, c) * x[xOffset + c];
+        return s;
     }
 
     /** Adds {@code bias[r]} to every token's output (a linear layer's bias). */

@@ -1,0 +1,109 @@
+package org.paligemma4j.tensor;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * int4 weights, symmetric, with a float32 scale per block of 32 consecutive weights of a row:
+ * {@code w ≈ (q − 8) · scale}, {@code scale = max|w| / 7}. A block is 16 bytes: byte i holds weight i
+ * in its low nibble and weight i + 16 in its high nibble, so one 16-byte load unpacks into two vectors
+ * of consecutive weights with a mask and a shift. A row's last block may be partial (zero-padded).
+ */
+public final class Q4Matrix extends FloatMatrix {
+    static final int BLOCK = 32;
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 4));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+
+    private final byte[] packed;   // [rows, blocksPerRow, 16]
+    private final float[] scales;  // [rows, blocksPerRow]
+    private final int blocksPerRow;
+
+    private Q4Matrix(String name, int rows, int cols) {
+        super(name, rows, cols);
+        if (LANES != 16) throw new IllegalStateException("Q4 layout assumes 16 float lanes, this CPU has " + LANES);
+        this.blocksPerRow = (cols + BLOCK - 1) / BLOCK;
+        this.packed = new byte[Math.multiplyExact(Math.multiplyExact(rows, blocksPerRow), BLOCK / 2)];
+        this.scales = new float[Math.multiplyExact(rows, blocksPerRow)];
+    }
+
+    static Q4Matrix quantize(FloatMatrix source) {
+        Q4Matrix m = new Q4Matrix(source.name, source.rows, source.cols);
+        int cols = source.cols;
+        Parallel.forRange(source.rows, 64, (from, to) -> {
+            float[] row = new float[m.blocksPerRow * BLOCK];
+            for (int r = from; r < to; r++) {
+                java.util.Arrays.fill(row, 0f);
+                source.readRow(r, row, 0);
+                for (int b = 0; b < m.blocksPerRow; b++) {
+                    int c0 = b * BLOCK;
+                    float scale = Quantizer.absMax(row, c0) / 7f;
+                    float inv = scale == 0 ? 0 : 1 / scale;
+                    m.scales[r * m.blocksPerRow + b] = scale;
+                    IntVector lo = Quantizer.quantize(row, c0, inv, -8, 7).add(8);
+                    IntVector hi = Quantizer.quantize(row, c0 + LANES, inv, -8, 7).add(8);
+                    Quantizer.storeBytes(lo.or(hi.lanewise(VectorOperators.LSHL, 4)), m.packed, (r * m.blocksPerRow + b) * (BLOCK / 2));
+                }
+            }
+        });
+        return m;
+    }
+
+    @Override
+    public long storageBytes() {
+        return packed.length + 4L * scales.length;
+    }
+
+    @Override
+    public float get(int r, int c) {
+        int b = c / BLOCK, i = c % BLOCK;
+        int v = packed[(r * blocksPerRow + b) * (BLOCK / 2) + (i & 15)];
+        int nibble = i < 16 ? v & 15 : (v >> 4) & 15;
+        return (nibble - 8) * scales[r * blocksPerRow + b];
+    }
+
+    /** The 16 bytes of block b of row r widened to int lanes (0..255). */
+    private IntVector blockBytes(int r, int b) {
+        ByteVector bytes = ByteVector.fromArray(B, packed, (r * blocksPerRow + b) * (BLOCK / 2));
+        return ((IntVector) bytes.convertShape(VectorOperators.B2I, I, 0)).and(0xff);
+    }
+
+    @Override
+    FloatVector load(int r, int c) {
+        int b = c / BLOCK;
+        IntVector v = blockBytes(r, b);
+        IntVector nibbles = (c & 16) == 0 ? v.and(15) : v.lanewise(VectorOperators.LSHR, 4);
+        float scale = scales[r * blocksPerRow + b];
+        return ((FloatVector) nibbles.convert(VectorOperators.I2F, 0)).mul(scale).sub(8 * scale);
+    }
+
+    /**
+     * Per block: Σ (q − 8)·s·x = s·(Σ q·x) − 8·s·(Σ x). The nibbles multiply x as small integers; the
+     * offset term uses each block's sum of x, computed once per row dot.
+     */
+    @Override
+    float dot(int r, float[] x, int xOffset) {
+        int fullBlocks = cols / BLOCK;
+        int scaleBase = r * blocksPerRow;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, offset = acc0;
+        for (int b = 0; b < fullBlocks; b++) {
+            int c = xOffset + b * BLOCK;
+            IntVector v = blockBytes(r, b);
+            FloatVector lo = (FloatVector) v.and(15).convert(VectorOperators.I2F, 0);
+            FloatVector hi = (FloatVector) v.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
+            FloatVector x0 = FloatVector.fromArray(F, x, c), x1 = FloatVector.fromArray(F, x, c + LANES);
+            FloatVector s = FloatVector.broadcast(F, scales[scaleBase + b]);
+            FloatVector block = lo.mul(x0);
+            block = hi.fma(x1, block);
+            offset = x0.add(x1).fma(s, offset);
+            if ((b & 1) == 0) acc0 = block.fma(s, acc0);
+            else acc1 = block.fma(s, acc1);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD) - 8 * offset.reduceLanes(VectorOperators.ADD);
+        for (int c = fullBlocks * BLOCK; c < cols; c++) sum += get(r, c) * x[xOffset + c];
+        return sum;
+    }
+}

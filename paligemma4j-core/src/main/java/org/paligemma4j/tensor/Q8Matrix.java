@@ -1,0 +1,97 @@
+package org.paligemma4j.tensor;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * int8 weights with a float32 scale per block of {@link #BLOCK} consecutive weights of a row:
+ * {@code w ≈ q · scale}, {@code scale = max|w| / 127}. A row's last block may be shorter (SigLIP's MLP
+ * width 4304 is not a multiple of 32), so no weight is padded or skipped.
+ */
+public final class Q8Matrix extends FloatMatrix {
+    static final int BLOCK = 32;
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 4));
+
+    private final byte[] q;        // [rows, cols]
+    private final float[] scales;  // [rows, blocksPerRow]
+    private final int blocksPerRow;
+
+    private Q8Matrix(String name, int rows, int cols) {
+        super(name, rows, cols);
+        this.blocksPerRow = (cols + BLOCK - 1) / BLOCK;
+        this.q = new byte[Math.multiplyExact(rows, cols)];
+        this.scales = new float[Math.multiplyExact(rows, blocksPerRow)];
+    }
+
+    /** Quantizes every row of {@code source} (rows in parallel). */
+    static Q8Matrix quantize(FloatMatrix source) {
+        Q8Matrix m = new Q8Matrix(source.name, source.rows, source.cols);
+        int cols = source.cols;
+        Parallel.forRange(source.rows, 64, (from, to) -> {
+            float[] row = new float[cols];
+            for (int r = from; r < to; r++) {
+                source.readRow(r, row, 0);
+                for (int b = 0; b < m.blocksPerRow; b++) {
+                    int c0 = b * BLOCK, c1 = Math.min(cols, c0 + BLOCK);
+                    boolean whole = c1 - c0 == BLOCK;
+                    float max = 0;
+                    if (whole) {
+                        max = Quantizer.absMax(row, c0);
+                    } else {
+                        for (int c = c0; c < c1; c++) max = Math.max(max, Math.abs(row[c]));
+                    }
+                    float scale = max / 127f;
+                    float inv = scale == 0 ? 0 : 1 / scale;
+                    m.scales[r * m.blocksPerRow + b] = scale;
+                    if (whole) {
+                        Quantizer.storeBytes(Quantizer.quantize(row, c0, inv, -127, 127), m.q, r * cols + c0);
+                        Quantizer.storeBytes(Quantizer.quantize(row, c0 + LANES, inv, -127, 127), m.q, r * cols + c0 + LANES);
+                    } else {
+                        for (int c = c0; c < c1; c++) m.q[r * cols + c] = (byte) Math.round(row[c] * inv);
+                    }
+                }
+            }
+        });
+        return m;
+    }
+
+    @Override
+    public long storageBytes() {
+        return q.length + 4L * scales.length;
+    }
+
+    @Override
+    public float get(int r, int c) {
+        return q[r * cols + c] * scales[r * blocksPerRow + c / BLOCK];
+    }
+
+    /** Per block: two int8×x vector products, then one FMA by the block's scale. */
+    @Override
+    float dot(int r, float[] x, int xOffset) {
+        int fullBlocks = cols / BLOCK;
+        int base = r * cols, scaleBase = r * blocksPerRow;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        for (int b = 0; b < fullBlocks; b++) {
+            int c = b * BLOCK;
+            FloatVector w0 = (FloatVector) ByteVector.fromArray(B, q, base + c).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector w1 = (FloatVector) ByteVector.fromArray(B, q, base + c + LANES).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector s = FloatVector.broadcast(F, scales[scaleBase + b]);
+            FloatVector block = w0.mul(FloatVector.fromArray(F, x, xOffset + c));
+            block = w1.fma(FloatVector.fromArray(F, x, xOffset + c + LANES), block);
+            if ((b & 1) == 0) acc0 = block.fma(s, acc0);
+            else acc1 = block.fma(s, acc1);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (int c = fullBlocks * BLOCK; c < cols; c++) sum += get(r, c) * x[xOffset + c];
+        return sum;
+    }
+
+    @Override
+    FloatVector load(int r, int c) {
+        FloatVector v = (FloatVector) ByteVector.fromArray(B, q, r * cols + c).convertShape(VectorOperators.B2F, F, 0);
+        return v.mul(scales[r * blocksPerRow + c / BLOCK]);
+    }
+}

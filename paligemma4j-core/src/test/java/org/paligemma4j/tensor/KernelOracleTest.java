@@ -1,0 +1,94 @@
+package org.paligemma4j.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.paligemma4j.io.DType;
+import org.paligemma4j.io.SafeTensor;
+import org.paligemma4j.model.PrefixLmMask;
+import org.paligemma4j.model.SlidingWindowSemantics;
+
+/**
+ * Every vector kernel against its scalar twin, over shapes that hit every path: single tokens (decode),
+ * token counts around the 6-token tile and the packing threshold, ragged column tails, partial row panels.
+ */
+class KernelOracleTest {
+
+    static FloatMatrix matrix(DType dtype, int rows, int cols, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        ByteBuffer b = ByteBuffer.allocate(rows * cols * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < rows * cols; i++) {
+            float v = (float) (random.nextDouble() * 2 - 1);
+            switch (dtype) {
+                case F32 -> b.putFloat(v);
+                case BF16 -> b.putShort(HalfFloats.floatToBf16(v));
+                default -> b.putShort(HalfFloats.floatToF16(v));
+            }
+        }
+        SafeTensor t = new SafeTensor("w", dtype, new long[] {rows, cols}, MemorySegment.ofArray(b.array()), Path.of("test"));
+        return FloatMatrix.of(t);
+    }
+
+    static float[] vector(int n, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (random.nextDouble() * 2 - 1);
+        return v;
+    }
+
+    @ParameterizedTest(name = "{0} {1}x{2} x {3} tokens")
+    @CsvSource({"F32, 37, 48, 1", "BF16, 64, 1152, 1", "F16, 33, 72, 3", "BF16, 70, 104, 6", "F32, 96, 300, 8",
+            "BF16, 64, 272, 13", "BF16, 31, 40, 20", "F32, 128, 600, 27"})
+    void matmulMatchesScalarTwin(DType dtype, int rows, int cols, int tokens) {
+        FloatMatrix w = matrix(dtype, rows, cols, rows * 31L + cols);
+        float[] x = vector(tokens * cols, 5), fast = new float[tokens * rows], slow = new float[tokens * rows];
+        w.matmul(x, tokens, fast);
+        ScalarKernels.matmul(w, x, tokens, slow);
+        for (int i = 0; i < fast.length; i++) {
+            assertEquals(slow[i], fast[i], 1e-5 * Math.sqrt(cols), "output " + i);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}x{2} x {3} tokens")
+    @CsvSource({"Q8, 37, 48, 1", "Q8, 64, 4304, 1", "Q4, 33, 72, 1", "Q4, 64, 4304, 1", "Q8, 70, 104, 9", "Q4, 96, 300, 14"})
+    void quantizedMatricesMatchTheirOwnScalarReadAndStayCloseToTheSource(WeightFormat format, int rows, int cols, int tokens) {
+        FloatMatrix source = matrix(DType.F32, rows, cols, rows + 7L * cols);
+        FloatMatrix q = format == WeightFormat.Q8 ? Q8Matrix.quantize(source) : Q4Matrix.quantize(source);
+        // each weight within half a quantization step of the original (max |w| ≤ 1, so the step ≤ 1/127 or 1/7)
+        double step = format == WeightFormat.Q8 ? 1 / 127.0 : 1 / 7.0;
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                assertTrue(Math.abs(q.get(r, c) - source.get(r, c)) <= step / 2 + 1e-6, "weight " + r + "," + c);
+            }
+        }
+        float[] x = vector(tokens * cols, 9), fast = new float[tokens * rows], slow = new float[tokens * rows];
+        q.matmul(x, tokens, fast);
+        ScalarKernels.matmul(q, x, tokens, slow);
+        for (int i = 0; i < fast.length; i++) assertEquals(slow[i], fast[i], 1e-4 * Math.sqrt(cols), "output " + i);
+        float[] row = new float[cols];
+        q.row(rows / 2, row, 0);
+        for (int c = 0; c < cols; c++) assertEquals(q.get(rows / 2, c), row[c], 1e-6f);
+    }
+
+    @ParameterizedTest(name = "{0} queries at {1}, heads {2}/{3}, dim {4}, window {5}")
+    @CsvSource({"1, 30, 8, 1, 256, 0", "20, 0, 4, 4, 72, 0", "40, 0, 4, 2, 24, 29", "3, 45, 4, 2, 24, 29", "17, 0, 16, 16, 16, 0"})
+    void attentionMatchesScalarTwin(int queries, int first, int heads, int kvHeads, int headDim, int window) {
+        int positions = first + queries;
+        float[] q = vector(queries * heads * headDim, 1), k = vector(positions * kvHeads * headDim, 2);
+        float[] v = vector(positions * kvHeads * headDim, 3);
+        var mask = window == 0 ? PrefixLmMask.global(Math.max(1, first + queries / 2))
+                : new PrefixLmMask(Math.max(1, first + queries / 2), window, SlidingWindowSemantics.TRANSFORMERS);
+        float[] fast = new float[q.length], slow = new float[q.length];
+        float cap = window == 0 ? 0f : 10f;
+        Attention.attend(q, queries, first, k, v, heads, kvHeads, headDim, 0.2f, cap, mask, fast);
+        ScalarKernels.attend(q, queries, first, k, v, heads, kvHeads, headDim, 0.2f, cap, mask, slow);
+        for (int i = 0; i < fast.length; i++) assertEquals(slow[i], fast[i], 2e-5, "output " + i);
+    }
+}
