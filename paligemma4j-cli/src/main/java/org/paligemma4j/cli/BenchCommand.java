@@ -91,9 +91,10 @@ final class BenchCommand implements Callable<Integer> {
             }
             double visionS = median(vision), prefillS = median(prefill), decodeS = median(decode);
             long peakRss = ProcessMemory.peakResidentBytes();
-            double weightsGb = decodeBytesPerToken(m) / 1e9;
+            double weightsGb = m.decodeWeightBytesPerToken() / 1e9;
             double visionGflop = visionFlops(c) / 1e9;
-            double prefillGflop = 2.0 * decoderParameters(c) * promptTokens / 1e9;
+            // Prefill multiplies every layer matrix by every prompt token, but the LM head only by the last one.
+            double prefillGflop = 2.0 * (layerParameters(c) * promptTokens + lmHeadParameters(c)) / 1e9;
             String out = String.format(Locale.ROOT,
                     "{\"load_s\":%.3f,\"vision_s\":%.3f,\"prefill_tokens\":%d,\"prefill_tok_s\":%.2f,\"decode_tok_s\":%.3f,"
                             + "\"peak_rss_mb\":%.0f,\"threads\":%d,\"quant\":\"%s\",\"weights_gb_per_token\":%.3f,\"decode_gb_s\":%.2f,"
@@ -127,15 +128,16 @@ final class BenchCommand implements Callable<Integer> {
         return 2 * n * d * v.patchElements() + v.numHiddenLayers() * perLayer;
     }
 
-    /** Decoder weights touched per token: every layer matrix plus the LM head (embedding rows are looked up, not multiplied). */
-    static double decoderParameters(PaliGemmaConfig c) {
+    /** Weights of the decoder layers' matrices (attention projections and MLP). */
+    static double layerParameters(PaliGemmaConfig c) {
         var t = c.text();
         double h = t.hiddenSize(), q = t.numAttentionHeads() * (double) t.headDim(), kv = t.numKeyValueHeads() * (double) t.headDim();
-        double perLayer = h * q * 2 + h * kv * 2 + 3 * h * t.intermediateSize();
-        return t.numHiddenLayers() * perLayer + (double) t.vocabSize() * h;
+        return t.numHiddenLayers() * (h * q * 2 + h * kv * 2 + 3 * h * t.intermediateSize());
     }
 
-    static double decodeBytesPerToken(PaliGemmaModel m) {
-        return decoderParameters(m.config()) * m.decoderBytesPerParameter();
+    /** The tied embedding used as LM head. */
+    static double lmHeadParameters(PaliGemmaConfig c) {
+        return (double) c.text().vocabSize() * c.text().hiddenSize();
     }
+
 }

@@ -139,8 +139,13 @@ final class GemmaDecoder {
         cache.advance(tokens);
     }
 
-    double bytesPerParameter() {
-        return layers[0].gate.weight.bytesPerElement();
+    /** Bytes of weights one decode step streams: every layer matrix and the LM head. */
+    long weightBytesPerToken() {
+        long n = embedding.storageBytes();
+        for (Layer l : layers) {
+            for (Linear m : new Linear[] {l.q, l.k, l.v, l.o, l.gate, l.up, l.down}) n += m.weight.storageBytes();
+        }
+        return n;
     }
 
     int vocabSize() {

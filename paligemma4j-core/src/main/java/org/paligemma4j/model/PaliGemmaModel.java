@@ -145,9 +145,9 @@ public final class PaliGemmaModel implements AutoCloseable {
         return decoder.logits(slice, rows);
     }
 
-    /** Bytes per weight of the decoder's matrices as stored (4 for f32, 2 for bf16/f16). */
-    public double decoderBytesPerParameter() {
-        return decoder.bytesPerParameter();
+    /** Bytes of weights one decode step reads (decoder matrices and LM head, in their current format). */
+    public long decodeWeightBytesPerToken() {
+        return decoder.weightBytesPerToken();
     }
 
     public int vocabSize() {
