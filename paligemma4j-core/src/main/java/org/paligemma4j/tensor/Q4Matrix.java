@@ -9,9 +9,10 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * int4 weights, symmetric, with a float32 scale per block of 32 consecutive weights of a row:
- * {@code w ≈ (q − 8) · scale}, {@code scale = max|w| / 7}. A block is 16 bytes: byte i holds weight i
- * in its low nibble and weight i + 16 in its high nibble, so one 16-byte load unpacks into two vectors
- * of consecutive weights with a mask and a shift. A row's last block may be partial (zero-padded).
+ * {@code w ≈ q · scale}, q a signed nibble in [−8, 7], {@code scale = max|w| / 7}. A block is 16 bytes:
+ * byte i holds weight i in its low nibble and weight i + 16 in its high nibble, so one 16-byte load,
+ * sign-extended to int lanes, unpacks into two vectors of consecutive weights with arithmetic shifts
+ * alone. A row's last block may be partial (zero-padded).
  */
 public final class Q4Matrix extends FloatMatrix {
     static final int BLOCK = 32;
@@ -43,8 +44,8 @@ public final class Q4Matrix extends FloatMatrix {
                     float scale = Quantizer.absMax(row, c0) / 7f;
                     float inv = scale == 0 ? 0 : 1 / scale;
                     m.scales[r * m.blocksPerRow + b] = scale;
-                    IntVector lo = Quantizer.quantize(row, c0, inv, -8, 7).add(8);
-                    IntVector hi = Quantizer.quantize(row, c0 + LANES, inv, -8, 7).add(8);
+                    IntVector lo = Quantizer.quantize(row, c0, inv, -8, 7).and(15);
+                    IntVector hi = Quantizer.quantize(row, c0 + LANES, inv, -8, 7);
                     Quantizer.storeBytes(lo.or(hi.lanewise(VectorOperators.LSHL, 4)), m.packed, (r * m.blocksPerRow + b) * (BLOCK / 2));
                 }
             }
@@ -60,50 +61,54 @@ public final class Q4Matrix extends FloatMatrix {
     @Override
     public float get(int r, int c) {
         int b = c / BLOCK, i = c % BLOCK;
-        int v = packed[(r * blocksPerRow + b) * (BLOCK / 2) + (i & 15)];
-        int nibble = i < 16 ? v & 15 : (v >> 4) & 15;
-        return (nibble - 8) * scales[r * blocksPerRow + b];
+        int v = packed[(r * blocksPerRow + b) * (BLOCK / 2) + (i & 15)]; // sign-extended byte
+        int nibble = i < 16 ? (v << 28) >> 28 : v >> 4;
+        return nibble * scales[r * blocksPerRow + b];
     }
 
-    /** The 16 bytes of block b of row r widened to int lanes (0..255). */
+    /** The 16 bytes of block b of row r, sign-extended to int lanes. */
     private IntVector blockBytes(int r, int b) {
         ByteVector bytes = ByteVector.fromArray(B, packed, (r * blocksPerRow + b) * (BLOCK / 2));
-        return ((IntVector) bytes.convertShape(VectorOperators.B2I, I, 0)).and(0xff);
+        return (IntVector) bytes.convertShape(VectorOperators.B2I, I, 0);
+    }
+
+    /** Signed low nibbles: weights 0..15 of the block. */
+    private static IntVector low(IntVector v) {
+        return v.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28);
+    }
+
+    /** Signed high nibbles: weights 16..31 of the block. */
+    private static IntVector high(IntVector v) {
+        return v.lanewise(VectorOperators.ASHR, 4);
     }
 
     @Override
     FloatVector load(int r, int c) {
         int b = c / BLOCK;
         IntVector v = blockBytes(r, b);
-        IntVector nibbles = (c & 16) == 0 ? v.and(15) : v.lanewise(VectorOperators.LSHR, 4);
-        float scale = scales[r * blocksPerRow + b];
-        return ((FloatVector) nibbles.convert(VectorOperators.I2F, 0)).mul(scale).sub(8 * scale);
+        IntVector nibbles = (c & 16) == 0 ? low(v) : high(v);
+        return ((FloatVector) nibbles.convert(VectorOperators.I2F, 0)).mul(scales[r * blocksPerRow + b]);
     }
 
-    /**
-     * Per block: Σ (q − 8)·s·x = s·(Σ q·x) − 8·s·(Σ x). The nibbles multiply x as small integers; the
-     * offset term uses each block's sum of x, computed once per row dot.
-     */
+    /** Per block: both halves times x as small integers, then one FMA by the block's scale. */
     @Override
     float dot(int r, float[] x, int xOffset) {
         int fullBlocks = cols / BLOCK;
         int scaleBase = r * blocksPerRow;
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, offset = acc0;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         for (int b = 0; b < fullBlocks; b++) {
             int c = xOffset + b * BLOCK;
             IntVector v = blockBytes(r, b);
-            FloatVector lo = (FloatVector) v.and(15).convert(VectorOperators.I2F, 0);
-            FloatVector hi = (FloatVector) v.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
-            FloatVector x0 = FloatVector.fromArray(F, x, c), x1 = FloatVector.fromArray(F, x, c + LANES);
+            FloatVector lo = (FloatVector) low(v).convert(VectorOperators.I2F, 0);
+            FloatVector hi = (FloatVector) high(v).convert(VectorOperators.I2F, 0);
+            FloatVector block = lo.mul(FloatVector.fromArray(F, x, c)).add(hi.mul(FloatVector.fromArray(F, x, c + LANES)));
             FloatVector s = FloatVector.broadcast(F, scales[scaleBase + b]);
-            FloatVector block = lo.mul(x0);
-            block = hi.fma(x1, block);
-            offset = x0.add(x1).fma(s, offset);
             if ((b & 1) == 0) acc0 = block.fma(s, acc0);
             else acc1 = block.fma(s, acc1);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD) - 8 * offset.reduceLanes(VectorOperators.ADD);
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
         for (int c = fullBlocks * BLOCK; c < cols; c++) sum += get(r, c) * x[xOffset + c];
         return sum;
     }
+
 }
