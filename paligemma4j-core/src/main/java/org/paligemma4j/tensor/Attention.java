@@ -21,6 +21,8 @@ public final class Attention {
     private static final int L = F.length();
     /** From this many queries on, transposing the keys pays for itself. */
     private static final int TRANSPOSE_MIN_QUERIES = 8;
+    /** From this many queries on, scores and weighted values are computed as two packed GEMMs per head. */
+    private static final int GEMM_MIN_QUERIES = 64;
 
     private Attention() {}
 
@@ -43,6 +45,10 @@ public final class Attention {
                     + keys.length / kvStride);
         }
         final int keyCount = positions;
+        if (queries >= GEMM_MIN_QUERIES) {
+            attendByGemm(q, queries, firstPosition, keys, values, heads, kvHeads, headDim, scale, softCap, mask, out, keyCount);
+            return;
+        }
         boolean transpose = queries >= TRANSPOSE_MIN_QUERIES;
         // Work items: (kv head, block of queries). Every item handles all query heads of its kv head.
         int queryBlock = transpose ? 16 : 1;
@@ -71,6 +77,43 @@ public final class Attention {
                 }
             }
         });
+    }
+
+    /**
+     * Many queries (vision, prefill): per head, scores {@code S = Q·Kᵀ} and outputs {@code O = P·V} are
+     * matrix products, so they run on the same register-tiled GEMM as the projections.
+     */
+    private static void attendByGemm(float[] q, int queries, int firstPosition, float[] keys, float[] values, int heads,
+                                     int kvHeads, int headDim, float scale, float softCap, AttentionMask mask, float[] out,
+                                     int positions) {
+        int groups = heads / kvHeads, kvStride = kvHeads * headDim, qStride = heads * headDim;
+        float[] k = new float[positions * headDim], vt = new float[headDim * positions];
+        float[] qh = new float[queries * headDim], scores = new float[queries * positions], oh = new float[queries * headDim];
+        for (int kvh = 0; kvh < kvHeads; kvh++) {
+            for (int j = 0; j < positions; j++) {
+                int src = j * kvStride + kvh * headDim;
+                System.arraycopy(keys, src, k, j * headDim, headDim);
+                for (int d = 0; d < headDim; d++) vt[d * positions + j] = values[src + d];
+            }
+            ArrayMatrix keyMatrix = new ArrayMatrix("keys", k, positions, headDim);
+            ArrayMatrix valueMatrix = new ArrayMatrix("values", vt, headDim, positions);
+            for (int g = 0; g < groups; g++) {
+                int h = kvh * groups + g;
+                for (int i = 0; i < queries; i++) System.arraycopy(q, i * qStride + h * headDim, qh, i * headDim, headDim);
+                keyMatrix.matmul(qh, queries, scores); // [queries, positions]
+                Parallel.forRange(queries, 16, (from, to) -> {
+                    for (int i = from; i < to; i++) {
+                        int pos = firstPosition + i, lo = mask.firstVisibleKey(pos), hi = mask.endVisibleKeys(pos);
+                        int row = i * positions;
+                        finishScores(scores, row + lo, row + hi, scale, softCap);
+                        Arrays.fill(scores, row, row + lo, 0f);
+                        Arrays.fill(scores, row + hi, row + positions, 0f);
+                    }
+                });
+                valueMatrix.matmul(scores, queries, oh); // [queries, headDim]
+                for (int i = 0; i < queries; i++) System.arraycopy(oh, i * headDim, out, i * qStride + h * headDim, headDim);
+            }
+        }
     }
 
     /** {@code [positions, kvHeads·headDim]} → this head's keys as {@code [headDim, positions]} (rows padded to whole vectors). */

@@ -37,7 +37,18 @@ final class PackedGemm {
                     int t = 0;
                     if (rowCount == PANEL) {
                         for (; t + TILE_TOKENS <= tokens; t += TILE_TOKENS) {
-                            tile6(x, cols, t, k0, kCount, panel, y, rows, r0, first);
+                            tile6(x, cols, t, k0, kCount, panel, y, t * rows + r0, rows, first);
+                        }
+                    } else {
+                        // A partial panel (zero-padded rows) still runs the full tile, into a scratch block.
+                        for (; t + TILE_TOKENS <= tokens; t += TILE_TOKENS) {
+                            tile6(x, cols, t, k0, kCount, panel, edge, 0, PANEL, true);
+                            for (int i = 0; i < TILE_TOKENS; i++) {
+                                for (int j = 0; j < rowCount; j++) {
+                                    int o = (t + i) * rows + r0 + j;
+                                    y[o] = first ? edge[i * PANEL + j] : y[o] + edge[i * PANEL + j];
+                                }
+                            }
                         }
                     }
                     for (; t < tokens; t++) {
@@ -53,8 +64,8 @@ final class PackedGemm {
     }
 
     /** The hot loop: 6 tokens × 32 rows of outputs accumulate in 12 vector registers. */
-    private static void tile6(float[] x, int cols, int t, int k0, int kCount, float[] panel, float[] y, int rows, int r0,
-                              boolean first) {
+    private static void tile6(float[] x, int cols, int t, int k0, int kCount, float[] panel, float[] y, int yOffset,
+                              int yStride, boolean first) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         int x0 = t * cols + k0, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols;
@@ -82,12 +93,12 @@ final class PackedGemm {
             c50 = w0.fma(a, c50);
             c51 = w1.fma(a, c51);
         }
-        store(y, t * rows + r0, c00, c01, first);
-        store(y, (t + 1) * rows + r0, c10, c11, first);
-        store(y, (t + 2) * rows + r0, c20, c21, first);
-        store(y, (t + 3) * rows + r0, c30, c31, first);
-        store(y, (t + 4) * rows + r0, c40, c41, first);
-        store(y, (t + 5) * rows + r0, c50, c51, first);
+        store(y, yOffset, c00, c01, first);
+        store(y, yOffset + yStride, c10, c11, first);
+        store(y, yOffset + 2 * yStride, c20, c21, first);
+        store(y, yOffset + 3 * yStride, c30, c31, first);
+        store(y, yOffset + 4 * yStride, c40, c41, first);
+        store(y, yOffset + 5 * yStride, c50, c51, first);
     }
 
     private static void store(float[] y, int o, FloatVector lo, FloatVector hi, boolean first) {
