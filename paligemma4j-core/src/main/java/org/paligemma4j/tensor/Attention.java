@@ -87,33 +87,33 @@ public final class Attention {
                                      int kvHeads, int headDim, float scale, float softCap, AttentionMask mask, float[] out,
                                      int positions) {
         int groups = heads / kvHeads, kvStride = kvHeads * headDim, qStride = heads * headDim;
-        float[] k = new float[positions * headDim], vt = new float[headDim * positions];
-        float[] qh = new float[queries * headDim], scores = new float[queries * positions], oh = new float[queries * headDim];
-        for (int kvh = 0; kvh < kvHeads; kvh++) {
+        ArrayMatrix[] keyMatrices = new ArrayMatrix[kvHeads], valueMatrices = new ArrayMatrix[kvHeads];
+        Parallel.forEach(kvHeads, kvh -> {
+            float[] k = new float[positions * headDim], vt = new float[headDim * positions];
             for (int j = 0; j < positions; j++) {
                 int src = j * kvStride + kvh * headDim;
                 System.arraycopy(keys, src, k, j * headDim, headDim);
                 for (int d = 0; d < headDim; d++) vt[d * positions + j] = values[src + d];
             }
-            ArrayMatrix keyMatrix = new ArrayMatrix("keys", k, positions, headDim);
-            ArrayMatrix valueMatrix = new ArrayMatrix("values", vt, headDim, positions);
-            for (int g = 0; g < groups; g++) {
-                int h = kvh * groups + g;
-                for (int i = 0; i < queries; i++) System.arraycopy(q, i * qStride + h * headDim, qh, i * headDim, headDim);
-                keyMatrix.matmul(qh, queries, scores); // [queries, positions]
-                Parallel.forRange(queries, 16, (from, to) -> {
-                    for (int i = from; i < to; i++) {
-                        int pos = firstPosition + i, lo = mask.firstVisibleKey(pos), hi = mask.endVisibleKeys(pos);
-                        int row = i * positions;
-                        finishScores(scores, row + lo, row + hi, scale, softCap);
-                        Arrays.fill(scores, row, row + lo, 0f);
-                        Arrays.fill(scores, row + hi, row + positions, 0f);
-                    }
-                });
-                valueMatrix.matmul(scores, queries, oh); // [queries, headDim]
-                for (int i = 0; i < queries; i++) System.arraycopy(oh, i * headDim, out, i * qStride + h * headDim, headDim);
+            keyMatrices[kvh] = new ArrayMatrix("keys", k, positions, headDim);
+            valueMatrices[kvh] = new ArrayMatrix("values", vt, headDim, positions);
+        });
+        // One head per task, its two products single-threaded: the heads keep every core busy.
+        Parallel.forEach(heads, h -> {
+            int kvh = h / groups;
+            float[] qh = new float[queries * headDim], scores = new float[queries * positions], oh = new float[queries * headDim];
+            for (int i = 0; i < queries; i++) System.arraycopy(q, i * qStride + h * headDim, qh, i * headDim, headDim);
+            PackedGemm.multiplySerial(keyMatrices[kvh], qh, queries, scores); // [queries, positions]
+            for (int i = 0; i < queries; i++) {
+                int pos = firstPosition + i, lo = mask.firstVisibleKey(pos), hi = mask.endVisibleKeys(pos);
+                int row = i * positions;
+                finishScores(scores, row + lo, row + hi, scale, softCap);
+                Arrays.fill(scores, row, row + lo, 0f);
+                Arrays.fill(scores, row + hi, row + positions, 0f);
             }
-        }
+            PackedGemm.multiplySerial(valueMatrices[kvh], scores, queries, oh); // [queries, headDim]
+            for (int i = 0; i < queries; i++) System.arraycopy(oh, i * headDim, out, i * qStride + h * headDim, headDim);
+        });
     }
 
     /** {@code [positions, kvHeads·headDim]} → this head's keys as {@code [headDim, positions]} (rows padded to whole vectors). */

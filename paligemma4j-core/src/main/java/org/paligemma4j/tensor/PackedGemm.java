@@ -22,45 +22,53 @@ final class PackedGemm {
     private PackedGemm() {}
 
     static void multiply(FloatMatrix w, float[] x, int tokens, float[] y) {
+        int blocks = (w.rows + PANEL - 1) / PANEL;
+        Parallel.forRange(blocks, 1, (b0, b1) -> multiplyBlocks(w, x, tokens, y, b0, b1));
+    }
+
+    /** The whole product on the calling thread (for callers that parallelise over something else). */
+    static void multiplySerial(FloatMatrix w, float[] x, int tokens, float[] y) {
+        multiplyBlocks(w, x, tokens, y, 0, (w.rows + PANEL - 1) / PANEL);
+    }
+
+    /** Row panels [b0, b1) of the product. */
+    private static void multiplyBlocks(FloatMatrix w, float[] x, int tokens, float[] y, int b0, int b1) {
         int rows = w.rows, cols = w.cols;
-        int blocks = (rows + PANEL - 1) / PANEL;
-        Parallel.forRange(blocks, 1, (b0, b1) -> {
-            float[] panel = new float[K_BLOCK * PANEL];
-            float[] edge = new float[TILE_TOKENS * PANEL];
-            float[] rowBuffer = new float[K_BLOCK];
-            for (int b = b0; b < b1; b++) {
-                int r0 = b * PANEL, rowCount = Math.min(PANEL, rows - r0);
-                for (int k0 = 0; k0 < cols; k0 += K_BLOCK) {
-                    int kCount = Math.min(K_BLOCK, cols - k0);
-                    w.packTransposed(r0, rowCount, k0, kCount, panel, PANEL, rowBuffer);
-                    boolean first = k0 == 0;
-                    int t = 0;
-                    if (rowCount == PANEL) {
-                        for (; t + TILE_TOKENS <= tokens; t += TILE_TOKENS) {
-                            tile6(x, cols, t, k0, kCount, panel, y, t * rows + r0, rows, first);
-                        }
-                    } else {
-                        // A partial panel (zero-padded rows) still runs the full tile, into a scratch block.
-                        for (; t + TILE_TOKENS <= tokens; t += TILE_TOKENS) {
-                            tile6(x, cols, t, k0, kCount, panel, edge, 0, PANEL, true);
-                            for (int i = 0; i < TILE_TOKENS; i++) {
-                                for (int j = 0; j < rowCount; j++) {
-                                    int o = (t + i) * rows + r0 + j;
-                                    y[o] = first ? edge[i * PANEL + j] : y[o] + edge[i * PANEL + j];
-                                }
+        float[] panel = new float[K_BLOCK * PANEL];
+        float[] edge = new float[TILE_TOKENS * PANEL];
+        float[] rowBuffer = new float[K_BLOCK];
+        for (int b = b0; b < b1; b++) {
+            int r0 = b * PANEL, rowCount = Math.min(PANEL, rows - r0);
+            for (int k0 = 0; k0 < cols; k0 += K_BLOCK) {
+                int kCount = Math.min(K_BLOCK, cols - k0);
+                w.packTransposed(r0, rowCount, k0, kCount, panel, PANEL, rowBuffer);
+                boolean first = k0 == 0;
+                int t = 0;
+                if (rowCount == PANEL) {
+                    for (; t + TILE_TOKENS <= tokens; t += TILE_TOKENS) {
+                        tile6(x, cols, t, k0, kCount, panel, y, t * rows + r0, rows, first);
+                    }
+                } else {
+                    // A partial panel (zero-padded rows) still runs the full tile, into a scratch block.
+                    for (; t + TILE_TOKENS <= tokens; t += TILE_TOKENS) {
+                        tile6(x, cols, t, k0, kCount, panel, edge, 0, PANEL, true);
+                        for (int i = 0; i < TILE_TOKENS; i++) {
+                            for (int j = 0; j < rowCount; j++) {
+                                int o = (t + i) * rows + r0 + j;
+                                y[o] = first ? edge[i * PANEL + j] : y[o] + edge[i * PANEL + j];
                             }
                         }
                     }
-                    for (; t < tokens; t++) {
-                        single(x, cols, t, k0, kCount, panel, edge);
-                        for (int j = 0; j < rowCount; j++) {
-                            int o = t * rows + r0 + j;
-                            y[o] = first ? edge[j] : y[o] + edge[j];
-                        }
+                }
+                for (; t < tokens; t++) {
+                    single(x, cols, t, k0, kCount, panel, edge);
+                    for (int j = 0; j < rowCount; j++) {
+                        int o = t * rows + r0 + j;
+                        y[o] = first ? edge[j] : y[o] + edge[j];
                     }
                 }
             }
-        });
+        }
     }
 
     /** The hot loop: 6 tokens × 32 rows of outputs accumulate in 12 vector registers. */
@@ -99,6 +107,31 @@ final class PackedGemm {
         store(y, yOffset + 3 * yStride, c30, c31, first);
         store(y, yOffset + 4 * yStride, c40, c41, first);
         store(y, yOffset + 5 * yStride, c50, c51, first);
+    }
+
+    /** The same for a 3-token remainder: six accumulators still hide the FMA latency that a single token exposes. */
+    private static void tile3(float[] x, int cols, int t, int k0, int kCount, float[] panel, float[] y, int yOffset,
+                              int yStride, boolean first) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        int x0 = t * cols + k0, x1 = x0 + cols, x2 = x1 + cols;
+        int half = F.length();
+        for (int kk = 0; kk < kCount; kk++) {
+            int p = kk * PANEL;
+            FloatVector w0 = FloatVector.fromArray(F, panel, p);
+            FloatVector w1 = FloatVector.fromArray(F, panel, p + half);
+            FloatVector a = FloatVector.broadcast(F, x[x0 + kk]);
+            c00 = w0.fma(a, c00);
+            c01 = w1.fma(a, c01);
+            a = FloatVector.broadcast(F, x[x1 + kk]);
+            c10 = w0.fma(a, c10);
+            c11 = w1.fma(a, c11);
+            a = FloatVector.broadcast(F, x[x2 + kk]);
+            c20 = w0.fma(a, c20);
+            c21 = w1.fma(a, c21);
+        }
+        store(y, yOffset, c00, c01, first);
+        store(y, yOffset + yStride, c10, c11, first);
+        store(y, yOffset + 2 * yStride, c20, c21, first);
     }
 
     private static void store(float[] y, int o, FloatVector lo, FloatVector hi, boolean first) {
