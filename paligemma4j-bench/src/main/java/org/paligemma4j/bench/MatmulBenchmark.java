@@ -1,5 +1,6 @@
 package org.paligemma4j.bench;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -25,10 +26,11 @@ import org.paligemma4j.tensor.ScalarKernels;
 import org.paligemma4j.tensor.WeightFormat;
 
 /**
- * The matrix kernels on a Gemma-2B-sized projection (2048 × 2048): one token (decode: streams the
- * weights, bandwidth-bound) and 270 tokens (prefill: packed GEMM, compute-bound), per weight format, with
- * the scalar twin as the baseline. Divide 2·2048·2048·tokens by the time for FLOP/s, or the weight bytes
- * (8.4 MB bf16, 4.7 MB q8, 2.6 MB q4) by the one-token time for GB/s.
+ * The matrix kernels on Gemma 2B's MLP up-projection (16384 × 2048, larger than the L3 cache): one token
+ * (decode: streams the weights, bandwidth-bound) and 270 tokens (prefill: packed GEMM, compute-bound), per
+ * weight format, with the scalar twin as the baseline. Divide 2·16384·2048·tokens by the time for FLOP/s,
+ * or the weight bytes (67 MB bf16, 38 MB q8, 21 MB q4) by the one-token time for GB/s. Weights live in
+ * native memory, as a mapped checkpoint does.
  *
  * <p>Run after {@code mvn package}: {@code java -cp 'paligemma4j-bench/target/paligemma4j-bench.jar:paligemma4j-bench/target/lib/*'
  * org.openjdk.jmh.Main MatmulBenchmark -jvmArgsAppend -Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0}.
@@ -46,8 +48,11 @@ public class MatmulBenchmark {
     @Param({"1", "270"})
     int tokens;
 
+    @Param({"16384"})
+    int rows;
+
     @Param({"2048"})
-    int size;
+    int cols;
 
     FloatMatrix matrix;
     float[] x;
@@ -58,22 +63,25 @@ public class MatmulBenchmark {
         SplittableRandom random = new SplittableRandom(1);
         boolean f32 = format.equals("f32");
         DType dtype = f32 ? DType.F32 : DType.BF16;
-        ByteBuffer b = ByteBuffer.allocate(size * size * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < size * size; i++) {
+        int size = rows * cols;
+        ByteBuffer b = ByteBuffer.allocate(size * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < size; i++) {
             float v = (float) (random.nextDouble() - 0.5) / 20;
             if (f32) b.putFloat(v);
             else b.putShort(HalfFloats.floatToBf16(v));
         }
-        SafeTensor t = new SafeTensor("w", dtype, new long[] {size, size}, MemorySegment.ofArray(b.array()), Path.of("bench"));
+        MemorySegment weights = Arena.ofAuto().allocate(b.capacity(), 64);
+        weights.copyFrom(MemorySegment.ofArray(b.array()));
+        SafeTensor t = new SafeTensor("w", dtype, new long[] {rows, cols}, weights, Path.of("bench"));
         WeightFormat wf = switch (format) {
             case "q8" -> WeightFormat.Q8;
             case "q4" -> WeightFormat.Q4;
             default -> WeightFormat.AS_STORED;
         };
         matrix = FloatMatrix.of(t, wf);
-        x = new float[tokens * size];
+        x = new float[tokens * cols];
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextDouble();
-        y = new float[tokens * size];
+        y = new float[tokens * rows];
     }
 
     @Benchmark
