@@ -30,8 +30,11 @@ final class ModelLoading {
         err.flush();
         long t0 = System.nanoTime();
         Thread ticker = terminal ? Thread.ofPlatform().daemon().start(() -> tick(err, what, t0)) : null;
+        boolean loaded = false;
         try {
-            return PaliGemma.open(dir);
+            PaliGemma model = PaliGemma.open(dir);
+            loaded = true;
+            return model;
         } finally {
             if (ticker != null) {
                 ticker.interrupt();
@@ -41,7 +44,9 @@ final class ModelLoading {
                     Thread.currentThread().interrupt();
                 }
             }
-            err.printf(Locale.ROOT, "%sloaded in %.1f s%n", terminal ? "\r" + what + " … " : "", seconds(t0));
+            // On failure only end the progress line: the command prints the error on its own line.
+            if (loaded) err.printf(Locale.ROOT, "%sloaded in %.1f s%n", terminal ? "\r" + what + " … " : "", seconds(t0));
+            else if (terminal) err.println();
         }
     }
 

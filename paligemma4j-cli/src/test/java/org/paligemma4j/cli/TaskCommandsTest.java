@@ -9,9 +9,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
@@ -224,6 +227,25 @@ class TaskCommandsTest {
         assertTrue(r.err().contains("loading " + MODEL), r.err());
         assertTrue(r.err().matches("(?s).*load [0-9.]+ s \\| image encode [0-9.]+ s \\| prefill [0-9.]+ s for 19 tokens"
                 + " \\| 4 tokens decoded at [0-9.]+ tok/s.*"), r.err());
+    }
+
+    @Test
+    void aLargeModelAnnouncesItsLoadingOnStderr(@TempDir Path dir) throws IOException {
+        // The tiny model beside 300 MB of sparse weights that it does not use (a single-file model reads only model.safetensors).
+        try (Stream<Path> files = Files.list(Path.of(MODEL))) {
+            for (Path f : files.toList()) Files.createSymbolicLink(dir.resolve(f.getFileName()), f);
+        }
+        try (RandomAccessFile big = new RandomAccessFile(dir.resolve("unused.safetensors").toFile(), "rw")) {
+            big.setLength(300_000_000L);
+        }
+        CliRunner.Result r = CliRunner.run("caption", "--model", dir.toString(), SHAPES, "--max-new-tokens", "3", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        List<String> err = r.err().lines().filter(l -> !l.startsWith("WARNING: Using incubator")).toList();
+        assertEquals(2, err.size(), r.err());
+        assertTrue(err.get(0).matches("loading " + Pattern.quote(dir.toString()) + " \\(30[0-9] MB of weights\\) …"), err.get(0));
+        assertTrue(err.get(1).matches("loaded in [0-9.]+ s"), err.get(1));
+        assertEquals("", CliRunner.run("caption", "--model", MODEL, SHAPES, "--max-new-tokens", "3", "--json").err()
+                .replace("WARNING: Using incubator modules: jdk.incubator.vector\n", ""), "small models load silently");
     }
 
     static Stream<Arguments> badArguments() {
