@@ -83,9 +83,21 @@ public final class PaliGemma implements AutoCloseable {
                 .distinct().toArray();
     }
 
-    /** The generated ids (a final {@code <eos>} included when produced) and their decoded text. */
+    /**
+     * The generated ids (a final {@code <eos>} included when produced) and their decoded text, with how long the
+     * image encoding, prefill and decoding took. Immutable: {@link #ids()} returns a copy.
+     */
     public record Output(int[] ids, String text, boolean stoppedOnEos, double imageSeconds, Generator.Timings timings,
-                         int promptTokens) {}
+                         int promptTokens) {
+        public Output {
+            ids = ids.clone();
+        }
+
+        @Override
+        public int[] ids() {
+            return ids.clone();
+        }
+    }
 
     public Output generate(Path image, String prompt, GenerationOptions options) throws IOException {
         return generate(ImageLoader.load(image), prompt, options, null);

@@ -1,14 +1,13 @@
 package org.paligemma4j.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.paligemma4j.io.NpyArray;
@@ -17,7 +16,6 @@ import org.paligemma4j.tasks.Detection;
 import org.paligemma4j.tasks.DetectionParser;
 import org.paligemma4j.tasks.MaskDecoder;
 import org.paligemma4j.tasks.MaskPaster;
-import org.paligemma4j.tasks.PixelBox;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -119,53 +117,18 @@ public final class DecodeOutputCommand implements Callable<Integer> {
     }
 
     private static String toJson(List<Detection> objects) {
-        ObjectMapper mapper = new ObjectMapper();
-        ObjectNode root = mapper.createObjectNode();
+        ObjectNode root = JsonNodeFactory.instance.objectNode();
         ArrayNode array = root.putArray("objects");
-        for (Detection d : objects) {
-            ObjectNode o = array.addObject();
-            o.put("label", d.label());
-            ArrayNode loc = o.putArray("loc");
-            for (int v : d.loc().toArray()) loc.add(v);
-            if (d.seg() == null) {
-                o.putNull("seg");
-            } else {
-                ArrayNode seg = o.putArray("seg");
-                d.seg().forEach(seg::add);
-            }
-            PixelBox b = d.pixelBox();
-            ObjectNode box = o.putObject("box");
-            box.put("x_min", b.xMin());
-            box.put("y_min", b.yMin());
-            box.put("x_max", b.xMax());
-            box.put("y_max", b.yMax());
-            o.put("valid", d.valid());
-        }
+        objects.forEach(d -> array.add(DetectionReport.objectJson(d)));
         return root.toString();
     }
 
     private String listing(List<Detection> objects, List<String> written) {
-        StringBuilder s = new StringBuilder();
-        s.append(objects.size()).append(objects.size() == 1 ? " object" : " objects")
-                .append(" on a ").append(width).append('x').append(height).append(" image\n");
-        for (int i = 0; i < objects.size(); i++) {
-            Detection d = objects.get(i);
-            PixelBox b = d.pixelBox();
-            s.append(String.format("#%d  %-16s x %d..%d  y %d..%d px  loc %s  %s  %s%n", i,
-                    d.label() == null ? "(no label)" : "'" + d.label() + "'", b.xMin(), b.xMax(), b.yMin(), b.yMax(),
-                    Arrays.toString(d.loc().toArray()), d.hasSeg() ? "16 seg tokens" : "no mask",
-                    d.valid() ? "valid" : "INVALID (" + reason(d) + ")"));
-        }
+        StringBuilder s = new StringBuilder(DetectionReport.header(objects.size(), width, height)).append('\n');
+        for (int i = 0; i < objects.size(); i++) s.append(DetectionReport.line(i, objects.get(i))).append('\n');
         if (vae != null && out == null) s.append("masks decoded; pass --out DIR to write them\n");
         for (String w : written) s.append("wrote ").append(w).append('\n');
         return s.toString();
-    }
-
-    private static String reason(Detection d) {
-        if (!d.loc().inRange()) return "location token out of 0..1023";
-        if (!d.boxValid()) return "box not ordered: needs y2 > y1 and x2 > x1";
-        if (!d.pixelBoxValid()) return "box is empty in pixels";
-        return "seg token out of 0..127";
     }
 
     private static String oneLine(Exception e) {

@@ -63,7 +63,7 @@ public final class Generator {
                 break;
             }
             if (produced == steps) break;
-            float[] e = model.embedPrompt(new int[] {fed}, null);
+            float[] e = model.embedTokens(new int[] {fed});
             System.arraycopy(e, 0, step, 0, hidden);
             model.decode(step, 1, cache, promptLength, o.slidingWindow(), null);
             logits = model.logits(step, 0, 1);

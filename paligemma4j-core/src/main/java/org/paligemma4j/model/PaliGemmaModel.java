@@ -87,6 +87,18 @@ public final class PaliGemmaModel implements AutoCloseable {
     }
 
     /**
+     * Word embeddings {@code [ids.length, hidden]} × sqrt(hidden) of generated tokens. A generated {@code <image>}
+     * id is a word here, as in the reference's cached generation (only the prompt's image tokens take image
+     * features): tiny or fine-tuned models do emit it.
+     */
+    public float[] embedTokens(int[] ids) {
+        int hidden = config.text().hiddenSize();
+        float[] x = new float[ids.length * hidden];
+        for (int t = 0; t < ids.length; t++) decoder.embed(ids[t], x, t * hidden);
+        return x;
+    }
+
+    /**
      * Input embeddings {@code [ids.length, hidden]}: each {@code <image>} token takes the next image
      * embedding, every other token its (tied) word embedding, and all are multiplied by sqrt(hidden).
      */
