@@ -11,21 +11,13 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /** bfloat16 weights, widened in registers: a bf16 is the top half of a float32, so widening is a shift. */
-public final class BF16Matrix extends FloatMatrix {
+public final class BF16Matrix extends MappedMatrix {
     private static final ValueLayout.OfShort LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
 
-    private final MemorySegment data;
-
     BF16Matrix(String name, int rows, int cols, MemorySegment data) {
-        super(name, rows, cols);
-        this.data = data;
-    }
-
-    @Override
-    public long storageBytes() {
-        return data.byteSize();
+        super(name, rows, cols, data);
     }
 
     @Override

@@ -6,20 +6,12 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 
 /** IEEE half-precision weights (rare in PaliGemma releases), widened lane by lane. */
-public final class F16Matrix extends FloatMatrix {
+public final class F16Matrix extends MappedMatrix {
     private static final ValueLayout.OfShort LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ThreadLocal<float[]> LANES_BUFFER = ThreadLocal.withInitial(() -> new float[LANES]);
 
-    private final MemorySegment data;
-
     F16Matrix(String name, int rows, int cols, MemorySegment data) {
-        super(name, rows, cols);
-        this.data = data;
-    }
-
-    @Override
-    public long storageBytes() {
-        return data.byteSize();
+        super(name, rows, cols, data);
     }
 
     @Override

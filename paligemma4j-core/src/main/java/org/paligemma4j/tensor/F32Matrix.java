@@ -6,19 +6,11 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 
 /** float32 weights, read as stored. */
-public final class F32Matrix extends FloatMatrix {
+public final class F32Matrix extends MappedMatrix {
     private static final ValueLayout.OfFloat LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private final MemorySegment data;
-
     F32Matrix(String name, int rows, int cols, MemorySegment data) {
-        super(name, rows, cols);
-        this.data = data;
-    }
-
-    @Override
-    public long storageBytes() {
-        return data.byteSize();
+        super(name, rows, cols, data);
     }
 
     @Override

@@ -109,31 +109,6 @@ final class PackedGemm {
         store(y, yOffset + 5 * yStride, c50, c51, first);
     }
 
-    /** The same for a 3-token remainder: six accumulators still hide the FMA latency that a single token exposes. */
-    private static void tile3(float[] x, int cols, int t, int k0, int kCount, float[] panel, float[] y, int yOffset,
-                              int yStride, boolean first) {
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-        int x0 = t * cols + k0, x1 = x0 + cols, x2 = x1 + cols;
-        int half = F.length();
-        for (int kk = 0; kk < kCount; kk++) {
-            int p = kk * PANEL;
-            FloatVector w0 = FloatVector.fromArray(F, panel, p);
-            FloatVector w1 = FloatVector.fromArray(F, panel, p + half);
-            FloatVector a = FloatVector.broadcast(F, x[x0 + kk]);
-            c00 = w0.fma(a, c00);
-            c01 = w1.fma(a, c01);
-            a = FloatVector.broadcast(F, x[x1 + kk]);
-            c10 = w0.fma(a, c10);
-            c11 = w1.fma(a, c11);
-            a = FloatVector.broadcast(F, x[x2 + kk]);
-            c20 = w0.fma(a, c20);
-            c21 = w1.fma(a, c21);
-        }
-        store(y, yOffset, c00, c01, first);
-        store(y, yOffset + yStride, c10, c11, first);
-        store(y, yOffset + 2 * yStride, c20, c21, first);
-    }
-
     private static void store(float[] y, int o, FloatVector lo, FloatVector hi, boolean first) {
         int half = F.length();
         if (!first) {

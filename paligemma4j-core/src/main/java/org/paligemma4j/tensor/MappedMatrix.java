@@ -1,0 +1,18 @@
+package org.paligemma4j.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/** A matrix read in place from checkpoint memory (usually the mapped file), in the dtype it was stored in. */
+public abstract sealed class MappedMatrix extends FloatMatrix permits F32Matrix, BF16Matrix, F16Matrix {
+    protected final MemorySegment data;
+
+    MappedMatrix(String name, int rows, int cols, MemorySegment data) {
+        super(name, rows, cols);
+        this.data = data;
+    }
+
+    @Override
+    public long storageBytes() {
+        return data.byteSize();
+    }
+}
