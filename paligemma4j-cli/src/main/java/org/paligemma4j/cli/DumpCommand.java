@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
                 "image_resized_uint8, pixel_values, input_ids, attention_mask, vision_last_hidden_state, image_features_projected,",
                 "image_features_scaled, decoder_hidden_states, logits, generated_ids, generate_step_logits.",
                 "With --suffix the forward pass uses the training mask over prefix + suffix and loss.npy holds the suffix loss;",
-                "generation then starts from the prefix alone (written as generate_input_ids)."})
+                "token_type_ids and labels are written too, and generation starts from the prefix alone (generate_input_ids)."})
 final class DumpCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
@@ -84,6 +84,9 @@ final class DumpCommand implements Callable<Integer> {
                 long[] types = new long[length];
                 for (int i = p.prefixLength(); i < length; i++) types[i] = 1;
                 write("token_type_ids", NpyArray.ofLongs(types, 1, length));
+                long[] labels = new long[length];
+                for (int i = 0; i < length; i++) labels[i] = i < p.prefixLength() ? -100 : p.ids()[i];
+                write("labels", NpyArray.ofLongs(labels, 1, length));
                 write("generate_input_ids", NpyArray.ofLongs(toLongs(p.prefixIds()), 1, p.prefixLength()));
                 float loss = (float) SuffixLoss.of(logits, p.ids(), p.prefixLength(), m.vocabSize());
                 write("loss", NpyArray.ofFloats(new float[] {loss}));

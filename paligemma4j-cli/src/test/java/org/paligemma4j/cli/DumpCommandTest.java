@@ -41,6 +41,8 @@ class DumpCommandTest {
         close(g, "generate_step_logits", 2e-4);
         if (!e.get("suffix").isNull()) {
             exact(g, "generate_input_ids");
+            exact(g, "token_type_ids");
+            exact(g, "labels");
             NpyArray loss = NpyArray.read(out.resolve("loss.npy"));
             assertEquals(0, loss.shape().length, "loss is a scalar");
             assertEquals(e.get("loss").asDouble(), loss.toDoubleArray()[0], 1e-4, "loss");
