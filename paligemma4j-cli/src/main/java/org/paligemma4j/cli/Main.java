@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "paligemma", mixinStandardHelpOptions = true, version = "paligemma4j 0.1.0",
         description = "Run Google's PaliGemma vision-language models in pure Java.",
         subcommands = {CommandLine.HelpCommand.class, SynthCommand.class, InspectCommand.class, BenchCommand.class,
-                DecodeOutputCommand.class, TokenizeCommand.class, GenerateCommand.class, DumpCommand.class,
+                DecodeOutputCommand.class, TokenizeCommand.class, GenerateCommand.class, DumpCommand.class, QuantizeCommand.class,
                 CaptionCommand.class, AskCommand.class, OcrCommand.class, DetectCommand.class, SegmentCommand.class})
 public final class Main implements Runnable {
 

@@ -64,56 +64,16 @@ public final class SyntheticCheckpoint {
         PaliGemmaConfig config = PaliGemmaConfig.load(o.out());
         Files.writeString(o.out().resolve("added_tokens.json"), "{\n  \"<image>\": " + config.imageTokenIndex() + "\n}\n");
 
-        List<List<SafetensorsWriter.Entry>> shards = new ArrayList<>();
-        List<SafetensorsWriter.Entry> current = new ArrayList<>();
-        long currentBytes = 0, total = 0;
+        List<SafetensorsWriter.Entry> entries = new ArrayList<>();
+        long total = 0;
         for (Map.Entry<String, long[]> e : new java.util.TreeMap<>(WeightNames.expected(config)).entrySet()) {
             SafetensorsWriter.Entry entry = new SafetensorsWriter.Entry(e.getKey(), dtype, e.getValue(),
                     randomContent(e.getKey(), e.getValue(), dtype, o.seed()));
-            long bytes = entry.byteLength();
-            if (!current.isEmpty() && currentBytes + bytes > o.maxShardBytes()) {
-                shards.add(current);
-                current = new ArrayList<>();
-                currentBytes = 0;
-            }
-            current.add(entry);
-            currentBytes += bytes;
-            total += bytes;
+            entries.add(entry);
+            total += entry.byteLength();
         }
-        shards.add(current);
-
-        try (var old = Files.list(o.out())) {
-            for (Path p : (Iterable<Path>) old::iterator) {
-                String n = p.getFileName().toString();
-                if (n.endsWith(".safetensors") || n.equals(Checkpoint.INDEX_FILE)) Files.delete(p);
-            }
-        }
-        List<Path> files = new ArrayList<>();
-        long written = 0;
-        if (shards.size() == 1) {
-            Path f = o.out().resolve(Checkpoint.SINGLE_FILE);
-            SafetensorsWriter.write(f, shards.get(0), Map.of("format", "pt"));
-            files.add(f);
-            written = total;
-            if (progress != null) progress.update(written, total);
-        } else {
-            StringBuilder index = new StringBuilder("{\n  \"metadata\": {\n    \"total_size\": " + total + "\n  },\n  \"weight_map\": {\n");
-            List<String> lines = new ArrayList<>();
-            for (int s = 0; s < shards.size(); s++) {
-                String name = String.format("model-%05d-of-%05d.safetensors", s + 1, shards.size());
-                Path f = o.out().resolve(name);
-                SafetensorsWriter.write(f, shards.get(s), Map.of("format", "pt"));
-                files.add(f);
-                for (SafetensorsWriter.Entry e : shards.get(s)) {
-                    lines.add("    \"" + e.name() + "\": \"" + name + "\"");
-                    written += e.byteLength();
-                }
-                if (progress != null) progress.update(written, total);
-            }
-            lines.sort(null);
-            index.append(String.join(",\n", lines)).append("\n  }\n}\n");
-            Files.writeString(o.out().resolve(Checkpoint.INDEX_FILE), index.toString());
-        }
+        List<Path> files = ShardedCheckpointWriter.write(o.out(), entries, o.maxShardBytes(), Map.of("format", "pt"),
+                progress == null ? null : progress::update);
         return new Result(o.out(), files, total, WeightNames.expected(config).size());
     }
 

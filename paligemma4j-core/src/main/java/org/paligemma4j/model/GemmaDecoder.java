@@ -38,7 +38,7 @@ final class GemmaDecoder {
     GemmaDecoder(ModelWeights w, TextConfig config, WeightFormat format) {
         this.config = config;
         // The tied embedding is also the LM head, whose errors land directly on the logits: int8 even in q4 mode.
-        embedding = FloatMatrix.of(w.get(text("embed_tokens.weight")), format == WeightFormat.Q4 ? WeightFormat.Q8 : format);
+        embedding = Linear.matrix(w, text("embed_tokens.weight"), format == WeightFormat.Q4 ? WeightFormat.Q8 : format);
         layers = new Layer[config.numHiddenLayers()];
         for (int i = 0; i < layers.length; i++) {
             boolean post = config.postNorms();
@@ -137,6 +137,14 @@ final class GemmaDecoder {
         Ops.rmsNorm(x, x, tokens, hidden, finalNorm, eps);
         if (sink != null) sink.layerOutput(layers.length - 1, x, tokens);
         cache.advance(tokens);
+    }
+
+    /** Every weight matrix, for saving a quantized model. */
+    void collectMatrices(java.util.List<FloatMatrix> out) {
+        out.add(embedding);
+        for (Layer l : layers) {
+            for (Linear m : new Linear[] {l.q, l.k, l.v, l.o, l.gate, l.up, l.down}) out.add(m.weight);
+        }
     }
 
     /** Bytes of weights one decode step streams: every layer matrix and the LM head. */

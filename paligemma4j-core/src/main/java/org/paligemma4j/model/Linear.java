@@ -2,6 +2,8 @@ package org.paligemma4j.model;
 
 import org.paligemma4j.io.ModelWeights;
 import org.paligemma4j.tensor.FloatMatrix;
+import org.paligemma4j.tensor.Q4Matrix;
+import org.paligemma4j.tensor.Q8Matrix;
 import org.paligemma4j.tensor.WeightFormat;
 
 /** A linear layer {@code y = W·x (+ b)} over a batch of tokens; the weight stays in mapped memory. */
@@ -10,8 +12,22 @@ final class Linear {
     private final float[] bias;
 
     Linear(ModelWeights w, String weightName, String biasName, WeightFormat format) {
-        this.weight = FloatMatrix.of(w.get(weightName), format);
+        this.weight = matrix(w, weightName, format);
         this.bias = biasName == null ? null : w.get(biasName).toFloatArray();
+    }
+
+    /**
+     * The weight matrix {@code name} in {@code format}, unless the checkpoint already stores it quantized
+     * (saved by {@code paligemma quantize}): then the saved form is used as is.
+     */
+    static FloatMatrix matrix(ModelWeights w, String name, WeightFormat format) {
+        ModelWeights.StoredQuantized q = w.quantized(name);
+        if (q == null) return FloatMatrix.of(w.get(name), format);
+        String tensor = q.weights().name();
+        String base = tensor.substring(0, tensor.length() - ModelWeights.Q8.length());
+        return q.format() == WeightFormat.Q8
+                ? Q8Matrix.fromStored(base, q.rows(), q.cols(), q.weights().data(), q.scales().data())
+                : Q4Matrix.fromStored(base, q.rows(), q.cols(), q.weights().data(), q.scales().data());
     }
 
     int in() {

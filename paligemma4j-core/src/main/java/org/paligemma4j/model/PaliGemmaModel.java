@@ -157,6 +157,20 @@ public final class PaliGemmaModel implements AutoCloseable {
         return decoder.logits(slice, rows);
     }
 
+    /** Every weight matrix of the model (vision, projector, decoder, LM head) in its current format. */
+    public java.util.List<org.paligemma4j.tensor.FloatMatrix> matrices() {
+        java.util.List<org.paligemma4j.tensor.FloatMatrix> out = new java.util.ArrayList<>();
+        vision.collectMatrices(out);
+        out.add(projector.weight);
+        decoder.collectMatrices(out);
+        return out;
+    }
+
+    /** The checkpoint the weights were read from (for saving a quantized copy). */
+    public Checkpoint checkpoint() {
+        return checkpoint;
+    }
+
     /** Bytes of weights one decode step reads (decoder matrices and LM head, in their current format). */
     public long decodeWeightBytesPerToken() {
         return decoder.weightBytesPerToken();

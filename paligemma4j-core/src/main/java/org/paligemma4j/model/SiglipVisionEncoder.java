@@ -47,6 +47,14 @@ final class SiglipVisionEncoder {
         postNormBias = w.get(vision("post_layernorm.bias")).toFloatArray();
     }
 
+    /** Every weight matrix, for saving a quantized model. */
+    void collectMatrices(java.util.List<org.paligemma4j.tensor.FloatMatrix> out) {
+        out.add(patchEmbedding.weight);
+        for (Block b : blocks) {
+            for (Linear m : new Linear[] {b.q, b.k, b.v, b.out, b.fc1, b.fc2}) out.add(m.weight);
+        }
+    }
+
     /** pixel values {@code [channels, size, size]} → last hidden state {@code [tokens, width]}, after the final LayerNorm. */
     float[] encode(float[] pixelValues) {
         int size = config.imageSize(), channels = config.numChannels();

@@ -1,5 +1,6 @@
 package org.paligemma4j.tensor;
 
+import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -51,6 +52,24 @@ public final class Q4Matrix extends FloatMatrix {
             }
         });
         return m;
+    }
+
+    /** Re-opens a matrix saved with {@link #storedWeights()} and {@link #storedScales()} (no re-quantizing). */
+    public static Q4Matrix fromStored(String name, int rows, int cols, MemorySegment weights, MemorySegment scales) {
+        Q4Matrix m = new Q4Matrix(name, rows, cols);
+        Stored.copyInto(name, weights, MemorySegment.ofArray(m.packed));
+        Stored.copyInto(name, scales, MemorySegment.ofArray(m.scales));
+        return m;
+    }
+
+    /** The packed nibbles {@code [rows, ceil(cols / 32) · 16]} as stored. */
+    public MemorySegment storedWeights() {
+        return MemorySegment.ofArray(packed);
+    }
+
+    /** The float32 block scales {@code [rows, ceil(cols / 32)]}. */
+    public MemorySegment storedScales() {
+        return MemorySegment.ofArray(scales);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package org.paligemma4j.tensor;
 
+import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -56,6 +57,24 @@ public final class Q8Matrix extends FloatMatrix {
             }
         });
         return m;
+    }
+
+    /** Re-opens a matrix saved with {@link #storedWeights()} and {@link #storedScales()} (no re-quantizing). */
+    public static Q8Matrix fromStored(String name, int rows, int cols, MemorySegment weights, MemorySegment scales) {
+        Q8Matrix m = new Q8Matrix(name, rows, cols);
+        Stored.copyInto(name, weights, MemorySegment.ofArray(m.q));
+        Stored.copyInto(name, scales, MemorySegment.ofArray(m.scales));
+        return m;
+    }
+
+    /** The int8 weights {@code [rows, cols]} as stored. */
+    public MemorySegment storedWeights() {
+        return MemorySegment.ofArray(q);
+    }
+
+    /** The float32 block scales {@code [rows, ceil(cols / 32)]} (little-endian on this platform). */
+    public MemorySegment storedScales() {
+        return MemorySegment.ofArray(scales);
     }
 
     @Override
