@@ -15,21 +15,13 @@ import jdk.incubator.vector.VectorSpecies;
  * sign-extended to int lanes, unpacks into two vectors of consecutive weights with arithmetic shifts
  * alone. A row's last block may be partial (zero-padded).
  */
-public final class Q4Matrix extends FloatMatrix {
-    static final int BLOCK = 32;
+public final class Q4Matrix extends BlockQuantizedMatrix {
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 4));
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
 
-    private final byte[] packed;   // [rows, blocksPerRow, 16]
-    private final float[] scales;  // [rows, blocksPerRow]
-    private final int blocksPerRow;
-
     private Q4Matrix(String name, int rows, int cols) {
-        super(name, rows, cols);
+        super(name, rows, cols, (cols + BLOCK - 1) / BLOCK * (BLOCK / 2)); // [rows, blocks, 16]
         if (LANES != 16) throw new IllegalStateException("Q4 layout assumes 16 float lanes, this CPU has " + LANES);
-        this.blocksPerRow = (cols + BLOCK - 1) / BLOCK;
-        this.packed = new byte[Math.multiplyExact(Math.multiplyExact(rows, blocksPerRow), BLOCK / 2)];
-        this.scales = new float[Math.multiplyExact(rows, blocksPerRow)];
     }
 
     static Q4Matrix quantize(FloatMatrix source) {
@@ -47,7 +39,7 @@ public final class Q4Matrix extends FloatMatrix {
                     m.scales[r * m.blocksPerRow + b] = scale;
                     IntVector lo = Quantizer.quantize(row, c0, inv, -8, 7).and(15);
                     IntVector hi = Quantizer.quantize(row, c0 + LANES, inv, -8, 7);
-                    Quantizer.storeBytes(lo.or(hi.lanewise(VectorOperators.LSHL, 4)), m.packed, (r * m.blocksPerRow + b) * (BLOCK / 2));
+                    Quantizer.storeBytes(lo.or(hi.lanewise(VectorOperators.LSHL, 4)), m.quantized, (r * m.blocksPerRow + b) * (BLOCK / 2));
                 }
             }
         });
@@ -56,38 +48,20 @@ public final class Q4Matrix extends FloatMatrix {
 
     /** Re-opens a matrix saved with {@link #storedWeights()} and {@link #storedScales()} (no re-quantizing). */
     public static Q4Matrix fromStored(String name, int rows, int cols, MemorySegment weights, MemorySegment scales) {
-        Q4Matrix m = new Q4Matrix(name, rows, cols);
-        Stored.copyInto(name, weights, MemorySegment.ofArray(m.packed));
-        Stored.copyInto(name, scales, MemorySegment.ofArray(m.scales));
-        return m;
-    }
-
-    /** The packed nibbles {@code [rows, ceil(cols / 32) · 16]} as stored. */
-    public MemorySegment storedWeights() {
-        return MemorySegment.ofArray(packed);
-    }
-
-    /** The float32 block scales {@code [rows, ceil(cols / 32)]}. */
-    public MemorySegment storedScales() {
-        return MemorySegment.ofArray(scales);
-    }
-
-    @Override
-    public long storageBytes() {
-        return packed.length + 4L * scales.length;
+        return new Q4Matrix(name, rows, cols).restore(weights, scales, Q4Matrix.class);
     }
 
     @Override
     public float get(int r, int c) {
         int b = c / BLOCK, i = c % BLOCK;
-        int v = packed[(r * blocksPerRow + b) * (BLOCK / 2) + (i & 15)]; // sign-extended byte
+        int v = quantized[(r * blocksPerRow + b) * (BLOCK / 2) + (i & 15)]; // sign-extended byte
         int nibble = i < 16 ? (v << 28) >> 28 : v >> 4;
         return nibble * scales[r * blocksPerRow + b];
     }
 
     /** The 16 bytes of block b of row r, sign-extended to int lanes. */
     private IntVector blockBytes(int r, int b) {
-        ByteVector bytes = ByteVector.fromArray(B, packed, (r * blocksPerRow + b) * (BLOCK / 2));
+        ByteVector bytes = ByteVector.fromArray(B, quantized, (r * blocksPerRow + b) * (BLOCK / 2));
         return (IntVector) bytes.convertShape(VectorOperators.B2I, I, 0);
     }
 

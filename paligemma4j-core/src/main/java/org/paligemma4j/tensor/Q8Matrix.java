@@ -12,19 +12,11 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code w ≈ q · scale}, {@code scale = max|w| / 127}. A row's last block may be shorter (SigLIP's MLP
  * width 4304 is not a multiple of 32), so no weight is padded or skipped.
  */
-public final class Q8Matrix extends FloatMatrix {
-    static final int BLOCK = 32;
+public final class Q8Matrix extends BlockQuantizedMatrix {
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 4));
 
-    private final byte[] q;        // [rows, cols]
-    private final float[] scales;  // [rows, blocksPerRow]
-    private final int blocksPerRow;
-
     private Q8Matrix(String name, int rows, int cols) {
-        super(name, rows, cols);
-        this.blocksPerRow = (cols + BLOCK - 1) / BLOCK;
-        this.q = new byte[Math.multiplyExact(rows, cols)];
-        this.scales = new float[Math.multiplyExact(rows, blocksPerRow)];
+        super(name, rows, cols, cols); // int8: [rows, cols]
     }
 
     /** Quantizes every row of {@code source} (rows in parallel). */
@@ -48,10 +40,10 @@ public final class Q8Matrix extends FloatMatrix {
                     float inv = scale == 0 ? 0 : 1 / scale;
                     m.scales[r * m.blocksPerRow + b] = scale;
                     if (whole) {
-                        Quantizer.storeBytes(Quantizer.quantize(row, c0, inv, -127, 127), m.q, r * cols + c0);
-                        Quantizer.storeBytes(Quantizer.quantize(row, c0 + LANES, inv, -127, 127), m.q, r * cols + c0 + LANES);
+                        Quantizer.storeBytes(Quantizer.quantize(row, c0, inv, -127, 127), m.quantized, r * cols + c0);
+                        Quantizer.storeBytes(Quantizer.quantize(row, c0 + LANES, inv, -127, 127), m.quantized, r * cols + c0 + LANES);
                     } else {
-                        for (int c = c0; c < c1; c++) m.q[r * cols + c] = (byte) Math.round(row[c] * inv);
+                        for (int c = c0; c < c1; c++) m.quantized[r * cols + c] = (byte) Math.round(row[c] * inv);
                     }
                 }
             }
@@ -61,30 +53,12 @@ public final class Q8Matrix extends FloatMatrix {
 
     /** Re-opens a matrix saved with {@link #storedWeights()} and {@link #storedScales()} (no re-quantizing). */
     public static Q8Matrix fromStored(String name, int rows, int cols, MemorySegment weights, MemorySegment scales) {
-        Q8Matrix m = new Q8Matrix(name, rows, cols);
-        Stored.copyInto(name, weights, MemorySegment.ofArray(m.q));
-        Stored.copyInto(name, scales, MemorySegment.ofArray(m.scales));
-        return m;
-    }
-
-    /** The int8 weights {@code [rows, cols]} as stored. */
-    public MemorySegment storedWeights() {
-        return MemorySegment.ofArray(q);
-    }
-
-    /** The float32 block scales {@code [rows, ceil(cols / 32)]} (little-endian on this platform). */
-    public MemorySegment storedScales() {
-        return MemorySegment.ofArray(scales);
-    }
-
-    @Override
-    public long storageBytes() {
-        return q.length + 4L * scales.length;
+        return new Q8Matrix(name, rows, cols).restore(weights, scales, Q8Matrix.class);
     }
 
     @Override
     public float get(int r, int c) {
-        return q[r * cols + c] * scales[r * blocksPerRow + c / BLOCK];
+        return quantized[r * cols + c] * scales[r * blocksPerRow + c / BLOCK];
     }
 
     /** Per block: two int8×x vector products, then one FMA by the block's scale. */
@@ -95,8 +69,8 @@ public final class Q8Matrix extends FloatMatrix {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         for (int b = 0; b < fullBlocks; b++) {
             int c = b * BLOCK;
-            FloatVector w0 = (FloatVector) ByteVector.fromArray(B, q, base + c).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector w1 = (FloatVector) ByteVector.fromArray(B, q, base + c + LANES).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector w0 = (FloatVector) ByteVector.fromArray(B, quantized, base + c).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector w1 = (FloatVector) ByteVector.fromArray(B, quantized, base + c + LANES).convertShape(VectorOperators.B2F, F, 0);
             FloatVector s = FloatVector.broadcast(F, scales[scaleBase + b]);
             FloatVector block = w0.mul(FloatVector.fromArray(F, x, xOffset + c));
             block = w1.fma(FloatVector.fromArray(F, x, xOffset + c + LANES), block);
@@ -110,7 +84,7 @@ public final class Q8Matrix extends FloatMatrix {
 
     @Override
     FloatVector load(int r, int c) {
-        FloatVector v = (FloatVector) ByteVector.fromArray(B, q, r * cols + c).convertShape(VectorOperators.B2F, F, 0);
+        FloatVector v = (FloatVector) ByteVector.fromArray(B, quantized, r * cols + c).convertShape(VectorOperators.B2F, F, 0);
         return v.mul(scales[r * blocksPerRow + c / BLOCK]);
     }
 }

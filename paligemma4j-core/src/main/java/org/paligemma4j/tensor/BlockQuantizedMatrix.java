@@ -1,0 +1,45 @@
+package org.paligemma4j.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Weights quantized in blocks of {@link #BLOCK} consecutive weights of a row, each block with a float32
+ * scale; the formats differ only in how a block's integers are packed into {@link #quantized}. Held on
+ * the heap, where the JIT can hoist the bounds checks of the hot loops.
+ */
+public abstract sealed class BlockQuantizedMatrix extends FloatMatrix permits Q8Matrix, Q4Matrix {
+    static final int BLOCK = 32;
+
+    protected final byte[] quantized;
+    protected final float[] scales; // [rows, blocksPerRow]
+    protected final int blocksPerRow;
+
+    BlockQuantizedMatrix(String name, int rows, int cols, int bytesPerRow) {
+        super(name, rows, cols);
+        this.blocksPerRow = (cols + BLOCK - 1) / BLOCK;
+        this.quantized = new byte[Math.multiplyExact(rows, bytesPerRow)];
+        this.scales = new float[Math.multiplyExact(rows, blocksPerRow)];
+    }
+
+    /** Fills this matrix with data saved from {@link #storedWeights()} and {@link #storedScales()}. */
+    final <M extends BlockQuantizedMatrix> M restore(MemorySegment weights, MemorySegment savedScales, Class<M> type) {
+        Stored.copyInto(name, weights, MemorySegment.ofArray(quantized));
+        Stored.copyInto(name, savedScales, MemorySegment.ofArray(scales));
+        return type.cast(this);
+    }
+
+    /** The packed integers as stored, {@code [rows, bytes per row]}. */
+    public MemorySegment storedWeights() {
+        return MemorySegment.ofArray(quantized);
+    }
+
+    /** The float32 block scales {@code [rows, ceil(cols / 32)]} (little-endian on this platform). */
+    public MemorySegment storedScales() {
+        return MemorySegment.ofArray(scales);
+    }
+
+    @Override
+    public long storageBytes() {
+        return quantized.length + 4L * scales.length;
+    }
+}
