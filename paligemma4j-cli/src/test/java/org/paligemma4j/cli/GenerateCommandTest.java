@@ -14,6 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.paligemma4j.testing.Fixtures;
 import org.paligemma4j.testing.Golden;
+import org.paligemma4j.testing.JsonArrays;
 
 /** The generate contract, run as a user runs it: the same greedy ids as the reference for every golden case. */
 class GenerateCommandTest {
@@ -22,37 +23,20 @@ class GenerateCommandTest {
         return Golden.all().stream();
     }
 
-    static int[] ints(JsonNode array) {
-        int[] out = new int[array.size()];
-        for (int i = 0; i < out.length; i++) out[i] = array.get(i).asInt();
-        return out;
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void jsonOutputHasTheReferenceGreedyIds(Golden g) throws IOException {
         JsonNode gen = g.entry().get("generation");
-        int[] expected = g.entry().has("generated_ids_hf_latest") ? ints(g.entry().get("generated_ids_hf_latest"))
-                : ints(gen.get("generated_ids"));
+        int[] expected = g.expectedGreedyIds();
         CliRunner.Result r = CliRunner.run("generate", "--model", g.modelDir().toString(),
                 "--image", Fixtures.path(g.entry().get("image").asText()).toString(),
                 "--prompt", g.entry().get("prompt").asText(),
                 "--max-new-tokens", gen.get("max_new_tokens").asText(), "--json");
         assertEquals(0, r.exitCode(), r.err());
         JsonNode out = new ObjectMapper().readTree(r.out());
-        int[] ids = ints(out.get("ids"));
-        // A step whose top-2 margin is below 1e-3 is decided by rounding noise; compare up to it (stage 5 of
-        // the parity suite compares those steps teacher-forced).
-        int comparable = expected.length;
-        JsonNode margins = gen.get("top2_margin_per_step");
-        if (!g.entry().has("generated_ids_hf_latest")) {
-            for (int s = 0; s < margins.size(); s++) {
-                if (margins.get(s).asDouble() < 1e-3) {
-                    comparable = s;
-                    break;
-                }
-            }
-        }
+        int[] ids = JsonArrays.ints(out.get("ids"));
+        // Steps decided by rounding noise (top-2 margin < 1e-3) are compared teacher-forced in the parity suite.
+        int comparable = g.comparableGreedySteps();
         assertArrayEquals(Arrays.copyOf(expected, comparable), Arrays.copyOf(ids, Math.min(ids.length, comparable)), g.toString());
         assertTrue(out.get("text").isTextual());
     }

@@ -52,21 +52,23 @@ final class PackedGemm {
                     // A partial panel (zero-padded rows) still runs the full tile, into a scratch block.
                     for (; t + TILE_TOKENS <= tokens; t += TILE_TOKENS) {
                         tile6(x, cols, t, k0, kCount, panel, edge, 0, PANEL, true);
-                        for (int i = 0; i < TILE_TOKENS; i++) {
-                            for (int j = 0; j < rowCount; j++) {
-                                int o = (t + i) * rows + r0 + j;
-                                y[o] = first ? edge[i * PANEL + j] : y[o] + edge[i * PANEL + j];
-                            }
-                        }
+                        storeEdge(edge, TILE_TOKENS, y, t, rows, r0, rowCount, first);
                     }
                 }
                 for (; t < tokens; t++) {
                     single(x, cols, t, k0, kCount, panel, edge);
-                    for (int j = 0; j < rowCount; j++) {
-                        int o = t * rows + r0 + j;
-                        y[o] = first ? edge[j] : y[o] + edge[j];
-                    }
+                    storeEdge(edge, 1, y, t, rows, r0, rowCount, first);
                 }
+            }
+        }
+    }
+
+    /** Stores (first column block) or adds the first {@code rowCount} rows of a scratch tile {@code [tokens, PANEL]}. */
+    private static void storeEdge(float[] edge, int tokens, float[] y, int t, int rows, int r0, int rowCount, boolean first) {
+        for (int i = 0; i < tokens; i++) {
+            for (int j = 0; j < rowCount; j++) {
+                int o = (t + i) * rows + r0 + j;
+                y[o] = first ? edge[i * PANEL + j] : y[o] + edge[i * PANEL + j];
             }
         }
     }

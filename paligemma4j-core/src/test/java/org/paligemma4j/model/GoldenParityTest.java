@@ -141,22 +141,12 @@ class GoldenParityTest {
     void stage6_greedyGenerationMatches(Golden g) {
         PaliGemmaModel m = model(g);
         var gen = g.entry().get("generation");
-        boolean longPrefix = gen.has("generated_ids_hf_latest") || g.entry().has("generated_ids_hf_latest");
-        int[] golden = longPrefix ? toInts(g.entry().get("generated_ids_hf_latest")) : g.ints("generated_ids");
+        int[] golden = g.expectedGreedyIds();
         var options = GenerationOptions.defaults().withMaxNewTokens(gen.get("max_new_tokens").asInt());
         int[] ids = new Generator(m, m.config().eosTokenIds())
                 .generate(new Generator.Request(generationPrompt(g), goldenImage(g), options, false, null), null).ids();
         // Steps whose top-2 margin is below 1e-3 are decided by rounding; they were compared teacher-forced in stage 5.
-        int comparable = golden.length;
-        if (!longPrefix) {
-            var margins = gen.get("top2_margin_per_step");
-            for (int s = 0; s < golden.length; s++) {
-                if (margins.get(s).asDouble() < 1e-3) {
-                    comparable = s;
-                    break;
-                }
-            }
-        }
+        int comparable = g.comparableGreedySteps();
         assertTrue(ids.length >= comparable, g + " generated only " + ids.length + " tokens");
         assertArrayEquals(java.util.Arrays.copyOf(golden, comparable), java.util.Arrays.copyOf(ids, comparable),
                 g + " greedy ids (first " + comparable + " steps)");
@@ -172,11 +162,5 @@ class GoldenParityTest {
         int prefix = g.entry().get("prefix_len").asInt();
         float[] logits = fullLogits(g, SlidingWindowSemantics.TRANSFORMERS);
         assertEquals(g.entry().get("loss").asDouble(), SuffixLoss.of(logits, ids, prefix, m.vocabSize()), 1e-4, g + " loss");
-    }
-
-    static int[] toInts(com.fasterxml.jackson.databind.JsonNode array) {
-        int[] out = new int[array.size()];
-        for (int i = 0; i < out.length; i++) out[i] = array.get(i).asInt();
-        return out;
     }
 }

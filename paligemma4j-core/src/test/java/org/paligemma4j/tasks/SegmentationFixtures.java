@@ -65,9 +65,7 @@ final class SegmentationFixtures {
     }
 
     static int[] ints(JsonNode array) {
-        int[] out = new int[array.size()];
-        for (int i = 0; i < out.length; i++) out[i] = array.get(i).asInt();
-        return out;
+        return org.paligemma4j.testing.JsonArrays.ints(array);
     }
 
     static double[] doubles(JsonNode array) {

@@ -56,6 +56,29 @@ public record Golden(String model, String name, Path dir, JsonNode manifest, Jso
         return npy(file).toIntArray();
     }
 
+    /**
+     * The greedy ids to expect with default (current transformers) semantics: {@code generated_ids_hf_latest}
+     * where the case has it, else {@code generated_ids}.
+     */
+    public int[] expectedGreedyIds() {
+        return entry.has("generated_ids_hf_latest") ? JsonArrays.ints(entry.get("generated_ids_hf_latest")) : ints("generated_ids");
+    }
+
+    /**
+     * How many leading greedy steps are decided by more than rounding: up to the first step whose top-2
+     * margin is below 1e-3 (those are compared teacher-forced instead). The margins describe
+     * {@code generated_ids}, so a case with {@code generated_ids_hf_latest} counts in full.
+     */
+    public int comparableGreedySteps() {
+        int[] expected = expectedGreedyIds();
+        if (entry.has("generated_ids_hf_latest")) return expected.length;
+        JsonNode margins = entry.get("generation").get("top2_margin_per_step");
+        for (int s = 0; s < expected.length; s++) {
+            if (margins.get(s).asDouble() < 1e-3) return s;
+        }
+        return expected.length;
+    }
+
     public Path modelDir() {
         return Fixtures.path(manifest.get("model_dir").asText());
     }

@@ -39,9 +39,7 @@ class TokenizerGoldenTest {
     }
 
     static int[] ints(JsonNode array) {
-        int[] out = new int[array.size()];
-        for (int i = 0; i < out.length; i++) out[i] = array.get(i).asInt();
-        return out;
+        return org.paligemma4j.testing.JsonArrays.ints(array);
     }
 
     static List<String> strings(JsonNode array) {
