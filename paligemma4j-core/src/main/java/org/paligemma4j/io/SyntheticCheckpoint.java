@@ -33,12 +33,7 @@ public final class SyntheticCheckpoint {
 
     public record Result(Path directory, List<Path> files, long tensorBytes, int tensors) {}
 
-    /** Progress callback: bytes written so far of the total. */
-    public interface Progress {
-        void update(long written, long total);
-    }
-
-    public static Result write(Options o, Progress progress) throws IOException {
+    public static Result write(Options o, ShardedCheckpointWriter.Progress progress) throws IOException {
         boolean known = KnownModels.isKnown(o.like());
         Path likeDir = known ? null : Path.of(o.like());
         if (!known && !Files.isRegularFile(likeDir.resolve("config.json"))) {
@@ -73,7 +68,7 @@ public final class SyntheticCheckpoint {
             total += entry.byteLength();
         }
         List<Path> files = ShardedCheckpointWriter.write(o.out(), entries, o.maxShardBytes(), Map.of("format", "pt"),
-                progress == null ? null : progress::update);
+                progress);
         return new Result(o.out(), files, total, WeightNames.expected(config).size());
     }
 
