@@ -147,7 +147,7 @@ public final class Attention {
         FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (; i + L <= hi; i += L) {
             FloatVector v = FloatVector.fromArray(F, s, i).mul(scale);
-            if (softCap > 0) v = v.div(softCap).lanewise(VectorOperators.TANH).mul(softCap);
+            if (softCap > 0) v = Ops.softCap(v, softCap);
             v.intoArray(s, i);
             max = max.max(v);
         }
