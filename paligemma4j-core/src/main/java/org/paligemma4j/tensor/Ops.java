@@ -12,12 +12,19 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Ops {
     private Ops() {}
 
+    /** Below these sizes a per-token or element-wise pass is not worth handing to another thread. */
+    private static final int TOKENS_PER_TASK = 16, ELEMENTS_PER_TASK = 1 << 15;
+
     /**
      * RMSNorm(1+w), Gemma's normalisation: {@code x / sqrt(mean(x²) + eps) · (1 + w)} per token. Gemma
      * stores w as an offset from 1, so a zero weight is the identity scale.
      */
     public static void rmsNorm(float[] x, float[] out, int tokens, int dim, float[] weight, float eps) {
-        for (int t = 0; t < tokens; t++) {
+        Parallel.forRange(tokens, TOKENS_PER_TASK, (from, to) -> rmsNorm(x, out, from, to, dim, weight, eps));
+    }
+
+    private static void rmsNorm(float[] x, float[] out, int from, int to, int dim, float[] weight, float eps) {
+        for (int t = from; t < to; t++) {
             int o = t * dim;
             double sumSq = 0;
             for (int i = 0; i < dim; i++) sumSq += (double) x[o + i] * x[o + i];
@@ -28,7 +35,11 @@ public final class Ops {
 
     /** LayerNorm as SigLIP uses it: {@code (x − mean) / sqrt(var + eps) · w + b}, biased variance. */
     public static void layerNorm(float[] x, float[] out, int tokens, int dim, float[] weight, float[] bias, float eps) {
-        for (int t = 0; t < tokens; t++) {
+        Parallel.forRange(tokens, TOKENS_PER_TASK, (from, to) -> layerNorm(x, out, from, to, dim, weight, bias, eps));
+    }
+
+    private static void layerNorm(float[] x, float[] out, int from, int to, int dim, float[] weight, float[] bias, float eps) {
+        for (int t = from; t < to; t++) {
             int o = t * dim;
             double sum = 0;
             for (int i = 0; i < dim; i++) sum += x[o + i];
@@ -60,20 +71,24 @@ public final class Ops {
 
     /** In place: {@code x[i] = geluTanh(x[i])} for the first n elements. */
     public static void geluTanh(float[] x, int n) {
-        int i = 0;
-        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-            geluTanh(FloatVector.fromArray(F, x, i)).intoArray(x, i);
-        }
-        for (; i < n; i++) x[i] = geluTanh(x[i]);
+        Parallel.forRange(n, ELEMENTS_PER_TASK, (from, to) -> {
+            int i = from;
+            for (int upper = from + F.loopBound(to - from); i < upper; i += F.length()) {
+                geluTanh(FloatVector.fromArray(F, x, i)).intoArray(x, i);
+            }
+            for (; i < to; i++) x[i] = geluTanh(x[i]);
+        });
     }
 
     /** GeGLU: {@code gate[i] = geluTanh(gate[i]) · up[i]}. */
     public static void geglu(float[] gate, float[] up, int n) {
-        int i = 0;
-        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-            geluTanh(FloatVector.fromArray(F, gate, i)).mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
-        }
-        for (; i < n; i++) gate[i] = geluTanh(gate[i]) * up[i];
+        Parallel.forRange(n, ELEMENTS_PER_TASK, (from, to) -> {
+            int i = from;
+            for (int upper = from + F.loopBound(to - from); i < upper; i += F.length()) {
+                geluTanh(FloatVector.fromArray(F, gate, i)).mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
+            }
+            for (; i < to; i++) gate[i] = geluTanh(gate[i]) * up[i];
+        });
     }
 
     /** Logit soft-capping (Gemma 2): {@code cap · tanh(x / cap)} squashes logits smoothly into (−cap, cap). */

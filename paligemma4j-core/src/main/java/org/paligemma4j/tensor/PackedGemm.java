@@ -5,11 +5,12 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Matrix × many tokens, the compute-bound case (vision encoder, prefill). Each thread takes blocks of
- * {@link #PANEL} weight rows; for every {@link #K_BLOCK} columns it widens and transposes that block once
- * into a small float32 panel that stays in cache, then sweeps all tokens over it with a register tile of
- * {@link #TILE_TOKENS} tokens × {@link #PANEL} rows: per column, two panel vectors and six broadcast
- * inputs feed twelve FMAs. Packing costs one pass over the weights per call, which the many tokens
- * amortise; single tokens (decode) use the streaming kernel instead.
+ * {@link #PANEL} weight rows. For every {@link #K_BLOCK} columns it first packs those columns of all
+ * tokens into tiles of {@link #TILE_TOKENS}; then, per row block, it widens and transposes the weights
+ * once into a small float32 panel that stays in cache and sweeps the token tiles over it with a register
+ * tile of 6 tokens × {@link #PANEL} rows: per column, two panel vectors and six broadcast inputs feed
+ * twelve FMAs. Packing costs one pass over the weights per call, which the many tokens amortise; single
+ * tokens (decode) use the streaming kernel instead.
  */
 final class PackedGemm {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -34,30 +35,50 @@ final class PackedGemm {
     /** Row panels [b0, b1) of the product. */
     private static void multiplyBlocks(FloatMatrix w, float[] x, int tokens, float[] y, int b0, int b1) {
         int rows = w.rows, cols = w.cols;
+        int tiles = (tokens + TILE_TOKENS - 1) / TILE_TOKENS;
         float[] panel = new float[K_BLOCK * PANEL];
+        float[] packedInputs = new float[tiles * TILE_TOKENS * K_BLOCK];
         float[] edge = new float[TILE_TOKENS * PANEL];
         float[] rowBuffer = new float[K_BLOCK];
-        for (int b = b0; b < b1; b++) {
-            int r0 = b * PANEL, rowCount = Math.min(PANEL, rows - r0);
-            for (int k0 = 0; k0 < cols; k0 += K_BLOCK) {
-                int kCount = Math.min(K_BLOCK, cols - k0);
+        for (int k0 = 0; k0 < cols; k0 += K_BLOCK) {
+            int kCount = Math.min(K_BLOCK, cols - k0);
+            boolean first = k0 == 0;
+            packInputs(x, tokens, cols, k0, kCount, packedInputs);
+            for (int b = b0; b < b1; b++) {
+                int r0 = b * PANEL, rowCount = Math.min(PANEL, rows - r0);
                 w.packTransposed(r0, rowCount, k0, kCount, panel, PANEL, rowBuffer);
-                boolean first = k0 == 0;
-                int t = 0;
-                if (rowCount == PANEL) {
-                    for (; t + TILE_TOKENS <= tokens; t += TILE_TOKENS) {
-                        tile6(x, cols, t, k0, kCount, panel, y, t * rows + r0, rows, first);
-                    }
-                } else {
-                    // A partial panel (zero-padded rows) still runs the full tile, into a scratch block.
-                    for (; t + TILE_TOKENS <= tokens; t += TILE_TOKENS) {
-                        tile6(x, cols, t, k0, kCount, panel, edge, 0, PANEL, true);
-                        storeEdge(edge, TILE_TOKENS, y, t, rows, r0, rowCount, first);
+                for (int tile = 0; tile < tiles; tile++) {
+                    int t = tile * TILE_TOKENS, tileTokens = Math.min(TILE_TOKENS, tokens - t);
+                    int inputs = tile * TILE_TOKENS * kCount;
+                    if (rowCount == PANEL && tileTokens == TILE_TOKENS) {
+                        tile6(packedInputs, inputs, kCount, panel, y, t * rows + r0, rows, first);
+                    } else {
+                        // A partial panel (zero-padded rows) or the last, partial tile (zero-padded tokens)
+                        // still runs the full tile, into a scratch block.
+                        tile6(packedInputs, inputs, kCount, panel, edge, 0, PANEL, true);
+                        storeEdge(edge, tileTokens, y, t, rows, r0, rowCount, first);
                     }
                 }
-                for (; t < tokens; t++) {
-                    single(x, cols, t, k0, kCount, panel, edge);
-                    storeEdge(edge, 1, y, t, rows, r0, rowCount, first);
+            }
+        }
+    }
+
+    /**
+     * Copies columns [k0, k0 + kCount) of the inputs into {@code packed} tile by tile, each tile
+     * interleaved as {@code [kk][TILE_TOKENS]}, tokens past the end zero: the six values the kernel
+     * broadcasts at each step sit side by side, wherever the caller's array happens to lie in memory.
+     */
+    private static void packInputs(float[] x, int tokens, int cols, int k0, int kCount, float[] packed) {
+        int tiles = (tokens + TILE_TOKENS - 1) / TILE_TOKENS;
+        for (int tile = 0; tile < tiles; tile++) {
+            int base = tile * TILE_TOKENS * kCount;
+            for (int i = 0; i < TILE_TOKENS; i++) {
+                int t = tile * TILE_TOKENS + i;
+                if (t < tokens) {
+                    int src = t * cols + k0;
+                    for (int kk = 0; kk < kCount; kk++) packed[base + kk * TILE_TOKENS + i] = x[src + kk];
+                } else {
+                    for (int kk = 0; kk < kCount; kk++) packed[base + kk * TILE_TOKENS + i] = 0f;
                 }
             }
         }
@@ -74,34 +95,33 @@ final class PackedGemm {
     }
 
     /** The hot loop: 6 tokens × 32 rows of outputs accumulate in 12 vector registers. */
-    private static void tile6(float[] x, int cols, int t, int k0, int kCount, float[] panel, float[] y, int yOffset,
-                              int yStride, boolean first) {
+    private static void tile6(float[] a, int a0, int kCount, float[] panel, float[] y, int yOffset, int yStride,
+                              boolean first) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-        int x0 = t * cols + k0, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, x4 = x3 + cols, x5 = x4 + cols;
         int half = F.length();
         for (int kk = 0; kk < kCount; kk++) {
-            int p = kk * PANEL;
+            int p = kk * PANEL, i = a0 + kk * TILE_TOKENS;
             FloatVector w0 = FloatVector.fromArray(F, panel, p);
             FloatVector w1 = FloatVector.fromArray(F, panel, p + half);
-            FloatVector a = FloatVector.broadcast(F, x[x0 + kk]);
-            c00 = w0.fma(a, c00);
-            c01 = w1.fma(a, c01);
-            a = FloatVector.broadcast(F, x[x1 + kk]);
-            c10 = w0.fma(a, c10);
-            c11 = w1.fma(a, c11);
-            a = FloatVector.broadcast(F, x[x2 + kk]);
-            c20 = w0.fma(a, c20);
-            c21 = w1.fma(a, c21);
-            a = FloatVector.broadcast(F, x[x3 + kk]);
-            c30 = w0.fma(a, c30);
-            c31 = w1.fma(a, c31);
-            a = FloatVector.broadcast(F, x[x4 + kk]);
-            c40 = w0.fma(a, c40);
-            c41 = w1.fma(a, c41);
-            a = FloatVector.broadcast(F, x[x5 + kk]);
-            c50 = w0.fma(a, c50);
-            c51 = w1.fma(a, c51);
+            FloatVector b = FloatVector.broadcast(F, a[i]);
+            c00 = w0.fma(b, c00);
+            c01 = w1.fma(b, c01);
+            b = FloatVector.broadcast(F, a[i + 1]);
+            c10 = w0.fma(b, c10);
+            c11 = w1.fma(b, c11);
+            b = FloatVector.broadcast(F, a[i + 2]);
+            c20 = w0.fma(b, c20);
+            c21 = w1.fma(b, c21);
+            b = FloatVector.broadcast(F, a[i + 3]);
+            c30 = w0.fma(b, c30);
+            c31 = w1.fma(b, c31);
+            b = FloatVector.broadcast(F, a[i + 4]);
+            c40 = w0.fma(b, c40);
+            c41 = w1.fma(b, c41);
+            b = FloatVector.broadcast(F, a[i + 5]);
+            c50 = w0.fma(b, c50);
+            c51 = w1.fma(b, c51);
         }
         store(y, yOffset, c00, c01, first);
         store(y, yOffset + yStride, c10, c11, first);
@@ -121,17 +141,4 @@ final class PackedGemm {
         hi.intoArray(y, o + half);
     }
 
-    /** One token against the panel (tails and partial row blocks). */
-    private static void single(float[] x, int cols, int t, int k0, int kCount, float[] panel, float[] out) {
-        int half = F.length();
-        FloatVector c0 = FloatVector.zero(F), c1 = c0;
-        int xo = t * cols + k0;
-        for (int kk = 0; kk < kCount; kk++) {
-            FloatVector a = FloatVector.broadcast(F, x[xo + kk]);
-            c0 = FloatVector.fromArray(F, panel, kk * PANEL).fma(a, c0);
-            c1 = FloatVector.fromArray(F, panel, kk * PANEL + half).fma(a, c1);
-        }
-        c0.intoArray(out, 0);
-        c1.intoArray(out, half);
-    }
 }
