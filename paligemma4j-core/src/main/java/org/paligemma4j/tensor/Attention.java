@@ -87,7 +87,8 @@ public final class Attention {
                                      int kvHeads, int headDim, float scale, float softCap, AttentionMask mask, float[] out,
                                      int positions) {
         int groups = heads / kvHeads, kvStride = kvHeads * headDim, qStride = heads * headDim;
-        ArrayMatrix[] keyMatrices = new ArrayMatrix[kvHeads], valueMatrices = new ArrayMatrix[kvHeads];
+        ArrayMatrix[] keyMatrices = new ArrayMatrix[kvHeads];
+        float[][] valuesByDim = new float[kvHeads][];
         Parallel.forEach(kvHeads, kvh -> {
             float[] k = new float[positions * headDim], vt = new float[headDim * positions];
             for (int j = 0; j < positions; j++) {
@@ -96,12 +97,12 @@ public final class Attention {
                 for (int d = 0; d < headDim; d++) vt[d * positions + j] = values[src + d];
             }
             keyMatrices[kvh] = new ArrayMatrix("keys", k, positions, headDim);
-            valueMatrices[kvh] = new ArrayMatrix("values", vt, headDim, positions);
+            valuesByDim[kvh] = vt;
         });
         // One head per task, its two products single-threaded: the heads keep every core busy.
         Parallel.forEach(heads, h -> {
             int kvh = h / groups;
-            float[] qh = new float[queries * headDim], scores = new float[queries * positions], oh = new float[queries * headDim];
+            float[] qh = new float[queries * headDim], scores = new float[queries * positions], oh = new float[headDim * queries];
             for (int i = 0; i < queries; i++) System.arraycopy(q, i * qStride + h * headDim, qh, i * headDim, headDim);
             PackedGemm.multiplySerial(keyMatrices[kvh], qh, queries, scores); // [queries, positions]
             for (int i = 0; i < queries; i++) {
@@ -111,8 +112,13 @@ public final class Attention {
                 Arrays.fill(scores, row, row + lo, 0f);
                 Arrays.fill(scores, row + hi, row + positions, 0f);
             }
-            PackedGemm.multiplySerial(valueMatrices[kvh], scores, queries, oh); // [queries, headDim]
-            for (int i = 0; i < queries; i++) System.arraycopy(oh, i * headDim, out, i * qStride + h * headDim, headDim);
+            // Oᵀ = P·V with the probabilities as the packed operand: its rows (queries) fill whole panels
+            // where a head dimension such as SigLIP's 72 would leave one a quarter full. Same sums, same order.
+            PackedGemm.multiplySerial(new ArrayMatrix("probabilities", scores, queries, positions), valuesByDim[kvh], headDim, oh);
+            for (int i = 0; i < queries; i++) {
+                int o = i * qStride + h * headDim;
+                for (int d = 0; d < headDim; d++) out[o + d] = oh[d * queries + i];
+            }
         });
     }
 
