@@ -9,6 +9,8 @@ import java.lang.foreign.MemorySegment;
  */
 public abstract sealed class BlockQuantizedMatrix extends FloatMatrix permits Q8Matrix, Q4Matrix {
     static final int BLOCK = 32;
+    /** Quantizing releases the source's rows in runs of this many, as it finishes them. */
+    static final int RELEASE_ROWS = 256;
 
     protected final byte[] quantized;
     protected final float[] scales; // [rows, blocksPerRow]

@@ -33,10 +33,8 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
     /** A tensor viewed as a matrix in the given weight format (quantized formats copy and quantize it). */
     public static FloatMatrix of(SafeTensor t, WeightFormat format) {
         if (format == WeightFormat.AS_STORED) return of(t);
-        FloatMatrix quantized = format == WeightFormat.Q8 ? Q8Matrix.quantize(of(t)) : Q4Matrix.quantize(of(t));
-        // The stored copy is not read again: drop its pages from this process's resident memory.
-        if (t.data().isMapped()) t.data().unload();
-        return quantized;
+        // Quantizing releases the stored copy's pages as it goes (see release).
+        return format == WeightFormat.Q8 ? Q8Matrix.quantize(of(t)) : Q4Matrix.quantize(of(t));
     }
 
     /** A tensor viewed as a matrix: the first dimension is rows, the rest flatten into columns. */
@@ -82,6 +80,13 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
         for (int c = 0; c < vectorCols; c += LANES) load(r, c).intoArray(out, offset + c);
         for (int c = vectorCols; c < cols; c++) out[offset + c] = get(r, c);
     }
+
+    /**
+     * Tells a matrix read from a mapped file that rows [from, to) will not be read again, so their pages
+     * can leave this process's resident memory (quantizing at load would otherwise hold the whole stored
+     * copy of a tensor, a gigabyte for the LM head, next to the quantized one). Other matrices ignore it.
+     */
+    void release(int from, int to) {}
 
     /** Element (r, c) as float32. */
     public abstract float get(int r, int c);

@@ -12,6 +12,13 @@ public abstract sealed class MappedMatrix extends FloatMatrix permits F32Matrix,
     }
 
     @Override
+    void release(int from, int to) {
+        if (!data.isMapped() || from >= to) return;
+        long rowBytes = data.byteSize() / rows;
+        data.asSlice(from * rowBytes, (to - from) * rowBytes).unload();
+    }
+
+    @Override
     public long storageBytes() {
         return data.byteSize();
     }

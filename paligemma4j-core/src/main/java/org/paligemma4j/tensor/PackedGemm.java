@@ -29,6 +29,32 @@ final class PackedGemm {
 
     private PackedGemm() {}
 
+    /**
+     * Each thread's packing buffers, kept between calls: a prefill allocating megabytes per product made
+     * the collector promote in-flight buffers and grow the heap by hundreds of megabytes.
+     */
+    private static final class Scratch {
+        private float[] panel = new float[0], inputs = new float[0], rowBuffer = new float[0];
+        final float[] edge = new float[TILE_TOKENS * PANEL];
+
+        float[] panel(int size) {
+            if (panel.length < size) panel = new float[size];
+            return panel;
+        }
+
+        float[] inputs(int size) {
+            if (inputs.length < size) inputs = new float[size];
+            return inputs;
+        }
+
+        float[] rowBuffer(int size) {
+            if (rowBuffer.length < size) rowBuffer = new float[size];
+            return rowBuffer;
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     static void multiply(FloatMatrix w, float[] x, int tokens, float[] y) {
         int blocks = (w.rows + PANEL - 1) / PANEL;
         Parallel.forRange(blocks, 1, (b0, b1) -> multiplyBlocks(w, x, tokens, y, b0, b1));
@@ -45,10 +71,11 @@ final class PackedGemm {
         int kBlocks = (cols + K_BLOCK - 1) / K_BLOCK, kBlock = (cols + kBlocks - 1) / kBlocks;
         int blockTokens = Math.min(tokens, TOKEN_BLOCK);
         int tilesPerBlock = (blockTokens + TILE_TOKENS - 1) / TILE_TOKENS;
-        float[] panel = new float[kBlock * PANEL];
-        float[] packedInputs = new float[tilesPerBlock * TILE_TOKENS * kBlock];
-        float[] edge = new float[TILE_TOKENS * PANEL];
-        float[] rowBuffer = new float[kBlock];
+        Scratch scratch = SCRATCH.get();
+        float[] panel = scratch.panel(kBlock * PANEL);
+        float[] packedInputs = scratch.inputs(tilesPerBlock * TILE_TOKENS * kBlock);
+        float[] edge = scratch.edge;
+        float[] rowBuffer = scratch.rowBuffer(kBlock);
         for (int tb = 0; tb < tokens; tb += TOKEN_BLOCK) {
             int tbCount = Math.min(TOKEN_BLOCK, tokens - tb), tiles = (tbCount + TILE_TOKENS - 1) / TILE_TOKENS;
             for (int k0 = 0; k0 < cols; k0 += kBlock) {

@@ -29,6 +29,7 @@ public final class Q4Matrix extends BlockQuantizedMatrix {
         int cols = source.cols;
         Parallel.forRange(source.rows, 64, (from, to) -> {
             float[] row = new float[m.blocksPerRow * BLOCK];
+            int released = from;
             for (int r = from; r < to; r++) {
                 java.util.Arrays.fill(row, 0f);
                 source.readRow(r, row, 0);
@@ -40,6 +41,10 @@ public final class Q4Matrix extends BlockQuantizedMatrix {
                     IntVector lo = Quantizer.quantize(row, c0, inv, -8, 7).and(15);
                     IntVector hi = Quantizer.quantize(row, c0 + LANES, inv, -8, 7);
                     Quantizer.storeBytes(lo.or(hi.lanewise(VectorOperators.LSHL, 4)), m.quantized, (r * m.blocksPerRow + b) * (BLOCK / 2));
+                }
+                if (r + 1 - released == RELEASE_ROWS || r == to - 1) {
+                    source.release(released, r + 1);
+                    released = r + 1;
                 }
             }
         });

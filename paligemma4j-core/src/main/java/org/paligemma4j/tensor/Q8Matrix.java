@@ -25,6 +25,7 @@ public final class Q8Matrix extends BlockQuantizedMatrix {
         int cols = source.cols;
         Parallel.forRange(source.rows, 64, (from, to) -> {
             float[] row = new float[cols];
+            int released = from;
             for (int r = from; r < to; r++) {
                 source.readRow(r, row, 0);
                 for (int b = 0; b < m.blocksPerRow; b++) {
@@ -45,6 +46,10 @@ public final class Q8Matrix extends BlockQuantizedMatrix {
                     } else {
                         for (int c = c0; c < c1; c++) m.quantized[r * cols + c] = (byte) Math.round(row[c] * inv);
                     }
+                }
+                if (r + 1 - released == RELEASE_ROWS || r == to - 1) {
+                    source.release(released, r + 1);
+                    released = r + 1;
                 }
             }
         });
