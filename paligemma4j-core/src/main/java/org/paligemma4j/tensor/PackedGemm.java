@@ -68,7 +68,8 @@ final class PackedGemm {
     /** Row panels [b0, b1) of the product. */
     private static void multiplyBlocks(FloatMatrix w, float[] x, int tokens, float[] y, int b0, int b1) {
         int rows = w.rows, cols = w.cols;
-        int kBlocks = (cols + K_BLOCK - 1) / K_BLOCK, kBlock = (cols + kBlocks - 1) / kBlocks;
+        // Equal column blocks, each starting on a 32-column boundary (a quantization block).
+        int kBlocks = (cols + K_BLOCK - 1) / K_BLOCK, kBlock = ((cols + kBlocks - 1) / kBlocks + 31) / 32 * 32;
         int blockTokens = Math.min(tokens, TOKEN_BLOCK);
         int tilesPerBlock = (blockTokens + TILE_TOKENS - 1) / TILE_TOKENS;
         Scratch scratch = SCRATCH.get();
