@@ -15,6 +15,29 @@ public final class ArrayMatrix extends FloatMatrix {
         this.data = data;
     }
 
+    /** Already float32: transposed in place, 16×16 tiles in registers (rows through {@code rowBuffer} at the edges). */
+    @Override
+    void packTransposed(int r0, int rowCount, int k0, int kCount, float[] panel, int width, float[] rowBuffer) {
+        int vectorK = kCount - kCount % LANES;
+        if (TileTranspose.SUPPORTED && rowCount == width && width % LANES == 0) {
+            for (int j0 = 0; j0 < width; j0 += LANES) {
+                for (int kk = 0; kk < vectorK; kk += LANES) TileTranspose.pack(this, r0 + j0, k0 + kk, panel, kk * width + j0, width);
+            }
+            for (int j = 0; j < rowCount; j++) {
+                for (int kk = vectorK; kk < kCount; kk++) panel[kk * width + j] = get(r0 + j, k0 + kk);
+            }
+            return;
+        }
+        for (int j = 0; j < rowCount; j++) {
+            for (int kk = 0; kk < vectorK; kk += LANES) load(r0 + j, k0 + kk).intoArray(rowBuffer, kk);
+            for (int kk = vectorK; kk < kCount; kk++) rowBuffer[kk] = get(r0 + j, k0 + kk);
+            for (int kk = 0; kk < kCount; kk++) panel[kk * width + j] = rowBuffer[kk];
+        }
+        for (int j = rowCount; j < width; j++) {
+            for (int kk = 0; kk < kCount; kk++) panel[kk * width + j] = 0f;
+        }
+    }
+
     @Override
     public long storageBytes() {
         return 4L * rows * cols;

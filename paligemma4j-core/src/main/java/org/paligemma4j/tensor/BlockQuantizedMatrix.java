@@ -23,32 +23,6 @@ public abstract sealed class BlockQuantizedMatrix extends FloatMatrix permits Q8
         this.scales = new float[Math.multiplyExact(rows, blocksPerRow)];
     }
 
-    /**
-     * Widens the panel's rows into a float32 copy first and transposes that. The 16×16 in-register
-     * transpose inlines sixteen loads; a quantized load is too large for that, and the JIT then boxed every
-     * vector it returned (gigabytes of garbage per prefill, and a much slower pack).
-     */
-    @Override
-    void packTransposed(int r0, int rowCount, int k0, int kCount, float[] panel, int width, float[] rowBuffer) {
-        float[] widened = WIDENED.get();
-        if (widened.length < rowCount * kCount) {
-            widened = new float[rowCount * kCount];
-            WIDENED.set(widened);
-        }
-        for (int j = 0; j < rowCount; j++) widenRun(r0 + j, k0, kCount, widened, j * kCount);
-        new ArrayMatrix(name, widened, rowCount, kCount).packTransposed(0, rowCount, 0, kCount, panel, width, rowBuffer);
-    }
-
-    private static final ThreadLocal<float[]> WIDENED = ThreadLocal.withInitial(() -> new float[0]);
-
-    /** {@code out[offset + i] = W[r][c0 + i]} for i < count: whole vectors where they line up, elements elsewhere. */
-    private void widenRun(int r, int c0, int count, float[] out, int offset) {
-        int c = c0, end = c0 + count;
-        for (; c < end && c % LANES != 0; c++) out[offset + c - c0] = get(r, c);
-        for (; c + LANES <= end; c += LANES) load(r, c).intoArray(out, offset + c - c0);
-        for (; c < end; c++) out[offset + c - c0] = get(r, c);
-    }
-
     /** Fills this matrix with data saved from {@link #storedWeights()} and {@link #storedScales()}. */
     final <M extends BlockQuantizedMatrix> M restore(MemorySegment weights, MemorySegment savedScales, Class<M> type) {
         Stored.copyInto(name, weights, MemorySegment.ofArray(quantized));

@@ -96,28 +96,29 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
 
     /**
      * Copies the block {@code W[r0 .. r0+rowCount)[k0 .. k0+kCount)} transposed into {@code panel}:
-     * {@code panel[kk·width + j] = W[r0 + j][k0 + kk]}, rows past {@code rowCount} zero. Each row is
-     * widened with vector loads into {@code rowBuffer} first, so the strided scatter only moves floats.
+     * {@code panel[kk·width + j] = W[r0 + j][k0 + kk]}, rows past {@code rowCount} zero. The rows are
+     * widened into a float32 copy first and that copy is transposed: the 16×16 in-register transpose
+     * inlines sixteen loads, which the JIT manages for float32 arrays but not for every storage format
+     * (it boxed each vector of a quantized load, allocating gigabytes per prefill).
      */
     void packTransposed(int r0, int rowCount, int k0, int kCount, float[] panel, int width, float[] rowBuffer) {
-        int vectorK = kCount - kCount % LANES;
-        if (TileTranspose.SUPPORTED && rowCount == width && width % LANES == 0) {
-            for (int j0 = 0; j0 < width; j0 += LANES) {
-                for (int kk = 0; kk < vectorK; kk += LANES) TileTranspose.pack(this, r0 + j0, k0 + kk, panel, kk * width + j0, width);
-            }
-            for (int j = 0; j < rowCount; j++) {
-                for (int kk = vectorK; kk < kCount; kk++) panel[kk * width + j] = get(r0 + j, k0 + kk);
-            }
-            return;
+        float[] widened = WIDENED.get();
+        if (widened.length < rowCount * kCount) {
+            widened = new float[rowCount * kCount];
+            WIDENED.set(widened);
         }
-        for (int j = 0; j < rowCount; j++) {
-            for (int kk = 0; kk < vectorK; kk += LANES) load(r0 + j, k0 + kk).intoArray(rowBuffer, kk);
-            for (int kk = vectorK; kk < kCount; kk++) rowBuffer[kk] = get(r0 + j, k0 + kk);
-            for (int kk = 0; kk < kCount; kk++) panel[kk * width + j] = rowBuffer[kk];
-        }
-        for (int j = rowCount; j < width; j++) {
-            for (int kk = 0; kk < kCount; kk++) panel[kk * width + j] = 0f;
-        }
+        for (int j = 0; j < rowCount; j++) widenRun(r0 + j, k0, kCount, widened, j * kCount);
+        new ArrayMatrix(name, widened, rowCount, kCount).packTransposed(0, rowCount, 0, kCount, panel, width, rowBuffer);
+    }
+
+    private static final ThreadLocal<float[]> WIDENED = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** {@code out[offset + i] = W[r][c0 + i]} for i < count: whole vectors where they line up, elements elsewhere. */
+    private void widenRun(int r, int c0, int count, float[] out, int offset) {
+        int c = c0, end = c0 + count;
+        for (; c < end && c % LANES != 0; c++) out[offset + c - c0] = get(r, c);
+        for (; c + LANES <= end; c += LANES) load(r, c).intoArray(out, offset + c - c0);
+        for (; c < end; c++) out[offset + c - c0] = get(r, c);
     }
 
     /** Copies row r (widened to float32) into {@code out[offset..offset+cols)}: embedding lookup. */

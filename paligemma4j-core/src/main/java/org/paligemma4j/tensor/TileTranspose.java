@@ -25,7 +25,7 @@ final class TileTranspose {
     private TileTranspose() {}
 
     /** panel[(kk + c)·width + j0 + i] = W[r0 + i][k0 + c] for i, c in 0..15. */
-    static void pack(FloatMatrix w, int r0, int k0, float[] panel, int offset, int width) {
+    static void pack(ArrayMatrix w, int r0, int k0, float[] panel, int offset, int width) {
         FloatVector a0 = w.load(r0 + 0, k0);
         FloatVector a1 = w.load(r0 + 1, k0);
         FloatVector a2 = w.load(r0 + 2, k0);
