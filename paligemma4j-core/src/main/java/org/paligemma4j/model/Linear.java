@@ -40,7 +40,6 @@ final class Linear {
 
     /** x {@code [tokens, in]} → y {@code [tokens, out]}. */
     void apply(float[] x, int tokens, float[] y) {
-        weight.matmul(x, tokens, y);
-        if (bias != null) FloatMatrix.addBias(y, tokens, bias);
+        weight.matmul(x, tokens, y, bias);
     }
 }

@@ -131,17 +131,26 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
      * y is {@code [tokens, rows]}. Rows are split across the worker threads.
      */
     public void matmul(float[] x, int tokens, float[] y) {
+        matmul(x, tokens, y, null);
+    }
+
+    /** {@link #matmul(float[], int, float[])} followed by {@code y[t][r] += bias[r]} (a linear layer's bias), if bias is not null. */
+    public void matmul(float[] x, int tokens, float[] y, float[] bias) {
+        if (bias != null && bias.length != rows) {
+            throw new IllegalArgumentException(name + ": bias of " + bias.length + " for " + rows + " rows");
+        }
         if (x.length < (long) tokens * cols || y.length < (long) tokens * rows) {
             throw new IllegalArgumentException(name + ": matmul of [" + tokens + ", " + cols + "] into [" + tokens + ", "
                     + rows + "] with buffers of " + x.length + " and " + y.length);
         }
         if (tokens >= PackedGemm.MIN_TOKENS) {
-            PackedGemm.multiply(this, x, tokens, y);
+            PackedGemm.multiply(this, x, tokens, y, bias);
             return;
         }
         // Chunks of at least ~64k multiply-adds: enough to outweigh handing the chunk to a thread.
         int minRows = (int) Math.max(1, (1L << 16) / ((long) cols * tokens));
         Parallel.forRange(rows, minRows, (from, to) -> matmulRows(x, tokens, y, from, to));
+        if (bias != null) PackedGemm.addBias(y, 0, tokens, rows, 0, rows, bias);
     }
 
     /** Rows [rowFrom, rowTo) of the product, single-threaded. */
@@ -190,14 +199,5 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
         float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
         for (c = vectorCols; c < cols; c++) s += get(r, c) * x[xOffset + c];
         return s;
-    }
-
-    /** Adds {@code bias[r]} to every token's output (a linear layer's bias). */
-    public static void addBias(float[] y, int tokens, float[] bias) {
-        int n = bias.length;
-        for (int t = 0; t < tokens; t++) {
-            int o = t * n;
-            for (int r = 0; r < n; r++) y[o + r] += bias[r];
-        }
     }
 }

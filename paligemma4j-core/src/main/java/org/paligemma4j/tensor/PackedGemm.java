@@ -55,18 +55,18 @@ final class PackedGemm {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    static void multiply(FloatMatrix w, float[] x, int tokens, float[] y) {
+    static void multiply(FloatMatrix w, float[] x, int tokens, float[] y, float[] bias) {
         int blocks = (w.rows + PANEL - 1) / PANEL;
-        Parallel.forRange(blocks, 1, (b0, b1) -> multiplyBlocks(w, x, tokens, y, b0, b1));
+        Parallel.forRange(blocks, 1, (b0, b1) -> multiplyBlocks(w, x, tokens, y, bias, b0, b1));
     }
 
     /** The whole product on the calling thread (for callers that parallelise over something else). */
     static void multiplySerial(FloatMatrix w, float[] x, int tokens, float[] y) {
-        multiplyBlocks(w, x, tokens, y, 0, (w.rows + PANEL - 1) / PANEL);
+        multiplyBlocks(w, x, tokens, y, null, 0, (w.rows + PANEL - 1) / PANEL);
     }
 
-    /** Row panels [b0, b1) of the product. */
-    private static void multiplyBlocks(FloatMatrix w, float[] x, int tokens, float[] y, int b0, int b1) {
+    /** Row panels [b0, b1) of the product, plus {@code bias[r]} (when not null) once a panel's sums are complete. */
+    private static void multiplyBlocks(FloatMatrix w, float[] x, int tokens, float[] y, float[] bias, int b0, int b1) {
         int rows = w.rows, cols = w.cols;
         // Equal column blocks, each starting on a 32-column boundary (a quantization block).
         int kBlocks = (cols + K_BLOCK - 1) / K_BLOCK, kBlock = ((cols + kBlocks - 1) / kBlocks + 31) / 32 * 32;
@@ -98,6 +98,8 @@ final class PackedGemm {
                             storeEdge(edge, tileTokens, y, t, rows, r0, rowCount, first);
                         }
                     }
+                    // The panel's outputs are still in cache: the bias goes on here rather than in a pass over y.
+                    if (bias != null && k0 + kCount == cols) addBias(y, tb, tbCount, rows, r0, rowCount, bias);
                 }
             }
         }
@@ -121,6 +123,14 @@ final class PackedGemm {
                     for (int kk = 0; kk < kCount; kk++) packed[base + kk * TILE_TOKENS + i] = 0f;
                 }
             }
+        }
+    }
+
+    /** {@code y[t][r0 + j] += bias[r0 + j]} for tokens [t0, t0 + tokens) and rows [r0, r0 + rowCount) of y {@code [·, rows]}. */
+    static void addBias(float[] y, int t0, int tokens, int rows, int r0, int rowCount, float[] bias) {
+        for (int t = t0; t < t0 + tokens; t++) {
+            int o = t * rows + r0;
+            for (int j = 0; j < rowCount; j++) y[o + j] += bias[r0 + j];
         }
     }
 

@@ -48,10 +48,25 @@ class KernelOracleTest {
             "BF16, 64, 272, 13", "BF16, 31, 40, 20", "F32, 128, 600, 27", "BF16, 64, 300, 10", "F32, 32, 64, 11",
             "BF16, 40, 4700, 9", "F32, 33, 40, 1100"})
     void matmulMatchesScalarTwin(DType dtype, int rows, int cols, int tokens) {
+        matchesScalarTwin(dtype, rows, cols, tokens, false);
+    }
+
+    /** The bias goes on after the full sum, whichever kernel runs (GEMM adds it per panel, streaming after the loop). */
+    @ParameterizedTest(name = "{0} {1}x{2} x {3} tokens, with bias")
+    @CsvSource({"BF16, 70, 104, 3", "F32, 33, 2500, 9", "BF16, 96, 300, 530"})
+    void matmulWithBiasMatchesScalarTwinPlusBias(DType dtype, int rows, int cols, int tokens) {
+        matchesScalarTwin(dtype, rows, cols, tokens, true);
+    }
+
+    private static void matchesScalarTwin(DType dtype, int rows, int cols, int tokens, boolean withBias) {
         FloatMatrix w = matrix(dtype, rows, cols, rows * 31L + cols);
         float[] x = vector(tokens * cols, 5), fast = new float[tokens * rows], slow = new float[tokens * rows];
-        w.matmul(x, tokens, fast);
+        float[] bias = withBias ? vector(rows, 11) : null;
+        w.matmul(x, tokens, fast, bias);
         ScalarKernels.matmul(w, x, tokens, slow);
+        if (withBias) {
+            for (int i = 0; i < slow.length; i++) slow[i] += bias[i % rows];
+        }
         for (int i = 0; i < fast.length; i++) {
             assertEquals(slow[i], fast[i], 1e-5 * Math.sqrt(cols), "output " + i);
         }
