@@ -168,11 +168,11 @@ public final class Attention {
         FloatVector sum = FloatVector.zero(F);
         i = lo;
         for (; i + L <= hi; i += L) {
-            FloatVector e = FloatVector.fromArray(F, s, i).sub(vm).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, s, i).sub(vm));
             e.intoArray(s, i);
             sum = sum.add(e);
         }
-        double total = sum.reduceLanes(VectorOperators.ADD);
+        double total = Ops.sumLanes(sum);
         for (; i < hi; i++) {
             float e = (float) Math.exp(s[i] - m);
             s[i] = e;
@@ -205,7 +205,7 @@ public final class Attention {
         for (int upper = F.loopBound(n); i < upper; i += L) {
             acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = Ops.sumLanes(acc);
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }

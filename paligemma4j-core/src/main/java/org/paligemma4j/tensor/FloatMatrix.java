@@ -168,8 +168,8 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
                     a2 = w.fma(FloatVector.fromArray(F, x, x2 + c), a2);
                     a3 = w.fma(FloatVector.fromArray(F, x, x3 + c), a3);
                 }
-                float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-                float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+                float s0 = Ops.sumLanes(a0), s1 = Ops.sumLanes(a1);
+                float s2 = Ops.sumLanes(a2), s3 = Ops.sumLanes(a3);
                 for (int c = vectorCols; c < cols; c++) {
                     float w = get(r, c);
                     s0 += w * x[x0 + c];
@@ -196,7 +196,7 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
             a1 = load(r, c + LANES).fma(FloatVector.fromArray(F, x, xOffset + c + LANES), a1);
         }
         for (; c < vectorCols; c += LANES) a0 = load(r, c).fma(FloatVector.fromArray(F, x, xOffset + c), a0);
-        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float s = Ops.sumLanes(a0.add(a1));
         for (c = vectorCols; c < cols; c++) s += get(r, c) * x[xOffset + c];
         return s;
     }

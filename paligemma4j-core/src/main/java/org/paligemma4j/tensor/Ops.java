@@ -2,6 +2,7 @@ package org.paligemma4j.tensor;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -66,7 +67,7 @@ public final class Ops {
     /** {@link #geluTanh(float)} on all lanes; the vector tanh keeps this off the profile (SigLIP's MLP, Gemma's GeGLU). */
     static FloatVector geluTanh(FloatVector x) {
         FloatVector inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(SQRT_2_OVER_PI);
-        return x.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
+        return x.mul(0.5f).mul(VectorMath.tanh(inner).add(1f));
     }
 
     /** In place: {@code x[i] = geluTanh(x[i])} for the first n elements. */
@@ -96,9 +97,33 @@ public final class Ops {
         return (float) Math.tanh(x / cap) * cap;
     }
 
+    /**
+     * The sum of all lanes in one fixed pairwise order (lane i with lane i + n/2, then the halves of that,
+     * …). {@code reduceLanes(ADD)} leaves the order to the implementation, and compiled and interpreted
+     * code differ in it: the same product could change in the last bit as the JIT warmed up.
+     */
+    static float sumLanes(FloatVector v) {
+        for (VectorShuffle<Float> fold : FOLDS) v = v.add(v.rearrange(fold));
+        return v.lane(0);
+    }
+
+    /** For each fold, lane i takes lane i + half: halves of the vector, then of the low half, and so on. */
+    private static final VectorShuffle<Float>[] FOLDS = folds();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] folds() {
+        int steps = Integer.numberOfTrailingZeros(F.length());
+        VectorShuffle<Float>[] folds = new VectorShuffle[steps];
+        for (int i = 0, half = F.length() / 2; i < steps; i++, half /= 2) {
+            int h = half;
+            folds[i] = VectorShuffle.fromOp(F, lane -> (lane + h) % F.length());
+        }
+        return folds;
+    }
+
     /** {@link #softCap(float, float)} on all lanes. */
     static FloatVector softCap(FloatVector x, float cap) {
-        return x.div(cap).lanewise(VectorOperators.TANH).mul(cap);
+        return VectorMath.tanh(x.div(cap)).mul(cap);
     }
 
     /** In place over {@code x[from, to)}: the final logits of Gemma 2, a quarter million per token. */

@@ -4,13 +4,13 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Matrix × many tokens, the compute-bound case (vision encoder, prefill). Each thread takes blocks of
- * {@link #PANEL} weight rows. For each block of up to {@link #TOKEN_BLOCK} tokens and {@link #K_BLOCK}
- * columns it first packs those inputs into tiles of {@link #TILE_TOKENS} tokens; then, per row block, it
- * widens and transposes the weights once into a float32 panel and sweeps the token tiles over it with a
- * register tile of 6 tokens × {@link #PANEL} rows: per column, two panel vectors and six broadcast inputs
- * feed twelve FMAs. Packing costs one pass over the weights per token block, which the many tokens
- * amortise; single tokens (decode) use the streaming kernel instead.
+ * Matrix × many tokens, the compute-bound case (vision encoder, prefill). For each block of up to
+ * {@link #TOKEN_BLOCK} tokens and {@link #K_BLOCK} columns the threads first pack those inputs together
+ * into tiles of {@link #TILE_TOKENS} tokens; then each takes blocks of {@link #PANEL} weight rows, widens
+ * and transposes them once into a float32 panel, and sweeps the token tiles over it with a register tile
+ * of 6 tokens × {@link #PANEL} rows: per column, two panel vectors and six broadcast inputs feed twelve
+ * FMAs. Packing costs one pass over the weights per token block, which the many tokens amortise; single
+ * tokens (decode) use the streaming kernel instead.
  */
 final class PackedGemm {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -56,63 +56,80 @@ final class PackedGemm {
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     static void multiply(FloatMatrix w, float[] x, int tokens, float[] y, float[] bias) {
-        int blocks = (w.rows + PANEL - 1) / PANEL;
-        Parallel.forRange(blocks, 1, (b0, b1) -> multiplyBlocks(w, x, tokens, y, bias, b0, b1));
+        run(w, x, tokens, y, bias, true);
     }
 
     /** The whole product on the calling thread (for callers that parallelise over something else). */
     static void multiplySerial(FloatMatrix w, float[] x, int tokens, float[] y) {
-        multiplyBlocks(w, x, tokens, y, null, 0, (w.rows + PANEL - 1) / PANEL);
+        run(w, x, tokens, y, null, false);
     }
 
-    /** Row panels [b0, b1) of the product, plus {@code bias[r]} (when not null) once a panel's sums are complete. */
-    private static void multiplyBlocks(FloatMatrix w, float[] x, int tokens, float[] y, float[] bias, int b0, int b1) {
-        int rows = w.rows, cols = w.cols;
+    /**
+     * Per block of tokens and columns: pack the inputs (token tiles split across the threads), then
+     * multiply every row panel by them (panels split across the threads). The packed inputs are shared,
+     * held by the calling thread; each thread packs its own weight panels.
+     */
+    private static void run(FloatMatrix w, float[] x, int tokens, float[] y, float[] bias, boolean parallel) {
+        int rows = w.rows, cols = w.cols, panels = (rows + PANEL - 1) / PANEL;
         // Equal column blocks, each starting on a 32-column boundary (a quantization block).
         int kBlocks = (cols + K_BLOCK - 1) / K_BLOCK, kBlock = ((cols + kBlocks - 1) / kBlocks + 31) / 32 * 32;
-        int blockTokens = Math.min(tokens, TOKEN_BLOCK);
-        int tilesPerBlock = (blockTokens + TILE_TOKENS - 1) / TILE_TOKENS;
-        Scratch scratch = SCRATCH.get();
-        float[] panel = scratch.panel(kBlock * PANEL);
-        float[] packedInputs = scratch.inputs(tilesPerBlock * TILE_TOKENS * kBlock);
-        float[] edge = scratch.edge;
-        float[] rowBuffer = scratch.rowBuffer(kBlock);
+        int tilesPerBlock = (Math.min(tokens, TOKEN_BLOCK) + TILE_TOKENS - 1) / TILE_TOKENS;
+        float[] packedInputs = SCRATCH.get().inputs(tilesPerBlock * TILE_TOKENS * kBlock);
         for (int tb = 0; tb < tokens; tb += TOKEN_BLOCK) {
             int tbCount = Math.min(TOKEN_BLOCK, tokens - tb), tiles = (tbCount + TILE_TOKENS - 1) / TILE_TOKENS;
             for (int k0 = 0; k0 < cols; k0 += kBlock) {
-                int kCount = Math.min(kBlock, cols - k0);
-                boolean first = k0 == 0;
-                packInputs(x, tb, tbCount, cols, k0, kCount, packedInputs);
-                for (int b = b0; b < b1; b++) {
-                    int r0 = b * PANEL, rowCount = Math.min(PANEL, rows - r0);
-                    w.packTransposed(r0, rowCount, k0, kCount, panel, PANEL, rowBuffer);
-                    for (int tile = 0; tile < tiles; tile++) {
-                        int t = tb + tile * TILE_TOKENS, tileTokens = Math.min(TILE_TOKENS, tb + tbCount - t);
-                        int inputs = tile * TILE_TOKENS * kCount;
-                        if (rowCount == PANEL && tileTokens == TILE_TOKENS) {
-                            tile6(packedInputs, inputs, kCount, panel, y, t * rows + r0, rows, first);
-                        } else {
-                            // A partial panel (zero-padded rows) or the last, partial tile (zero-padded tokens)
-                            // still runs the full tile, into a scratch block.
-                            tile6(packedInputs, inputs, kCount, panel, edge, 0, PANEL, true);
-                            storeEdge(edge, tileTokens, y, t, rows, r0, rowCount, first);
-                        }
-                    }
-                    // The panel's outputs are still in cache: the bias goes on here rather than in a pass over y.
-                    if (bias != null && k0 + kCount == cols) addBias(y, tb, tbCount, rows, r0, rowCount, bias);
+                int t0 = tb, kStart = k0, kCount = Math.min(kBlock, cols - k0);
+                if (parallel) {
+                    Parallel.forRange(tiles, 8, (from, to) -> packInputs(x, t0, tbCount, cols, kStart, kCount, packedInputs, from, to));
+                    Parallel.forRange(panels, 1, (b0, b1) -> multiplyPanels(w, packedInputs, t0, tbCount, kStart, kCount, y, bias, b0, b1));
+                } else {
+                    packInputs(x, t0, tbCount, cols, kStart, kCount, packedInputs, 0, tiles);
+                    multiplyPanels(w, packedInputs, t0, tbCount, kStart, kCount, y, bias, 0, panels);
                 }
             }
         }
     }
 
     /**
-     * Copies columns [k0, k0 + kCount) of tokens [t0, t0 + tokens) into {@code packed} tile by tile, each tile
+     * Row panels [b0, b1) times the packed inputs of tokens [tb, tb + tbCount) and columns [k0, k0 + kCount),
+     * stored (first column block) or added into y; {@code bias[r]} goes on once a panel's sums are complete.
+     */
+    private static void multiplyPanels(FloatMatrix w, float[] packedInputs, int tb, int tbCount, int k0, int kCount,
+                                       float[] y, float[] bias, int b0, int b1) {
+        int rows = w.rows, tiles = (tbCount + TILE_TOKENS - 1) / TILE_TOKENS;
+        boolean first = k0 == 0;
+        Scratch scratch = SCRATCH.get();
+        float[] panel = scratch.panel(kCount * PANEL);
+        float[] edge = scratch.edge;
+        float[] rowBuffer = scratch.rowBuffer(kCount);
+        for (int b = b0; b < b1; b++) {
+            int r0 = b * PANEL, rowCount = Math.min(PANEL, rows - r0);
+            w.packTransposed(r0, rowCount, k0, kCount, panel, PANEL, rowBuffer);
+            for (int tile = 0; tile < tiles; tile++) {
+                int t = tb + tile * TILE_TOKENS, tileTokens = Math.min(TILE_TOKENS, tb + tbCount - t);
+                int inputs = tile * TILE_TOKENS * kCount;
+                if (rowCount == PANEL && tileTokens == TILE_TOKENS) {
+                    tile6(packedInputs, inputs, kCount, panel, y, t * rows + r0, rows, first);
+                } else {
+                    // A partial panel (zero-padded rows) or the last, partial tile (zero-padded tokens)
+                    // still runs the full tile, into a scratch block.
+                    tile6(packedInputs, inputs, kCount, panel, edge, 0, PANEL, true);
+                    storeEdge(edge, tileTokens, y, t, rows, r0, rowCount, first);
+                }
+            }
+            // The panel's outputs are still in cache: the bias goes on here rather than in a pass over y.
+            if (bias != null && k0 + kCount == w.cols) addBias(y, tb, tbCount, rows, r0, rowCount, bias);
+        }
+    }
+
+    /**
+     * Copies columns [k0, k0 + kCount) of tokens [t0, t0 + tokens), tiles [tileFrom, tileTo), into {@code packed}, each tile
      * interleaved as {@code [kk][TILE_TOKENS]}, tokens past the end zero: the six values the kernel
      * broadcasts at each step sit side by side, wherever the caller's array happens to lie in memory.
      */
-    private static void packInputs(float[] x, int t0, int tokens, int cols, int k0, int kCount, float[] packed) {
-        int tiles = (tokens + TILE_TOKENS - 1) / TILE_TOKENS;
-        for (int tile = 0; tile < tiles; tile++) {
+    private static void packInputs(float[] x, int t0, int tokens, int cols, int k0, int kCount, float[] packed,
+                                   int tileFrom, int tileTo) {
+        for (int tile = tileFrom; tile < tileTo; tile++) {
             int base = tile * TILE_TOKENS * kCount;
             for (int i = 0; i < TILE_TOKENS; i++) {
                 int t = t0 + tile * TILE_TOKENS + i;

@@ -100,7 +100,7 @@ public final class Q4Matrix extends BlockQuantizedMatrix {
             acc1 = block(r, b + 1, x, xOffset + (b + 1) * BLOCK).fma(FloatVector.broadcast(F, scales[scaleBase + b + 1]), acc1);
         }
         if (b < fullBlocks) acc0 = block(r, b, x, xOffset + b * BLOCK).fma(FloatVector.broadcast(F, scales[scaleBase + b]), acc0);
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float sum = Ops.sumLanes(acc0.add(acc1));
         for (int c = fullBlocks * BLOCK; c < cols; c++) sum += get(r, c) * x[xOffset + c];
         return sum;
     }

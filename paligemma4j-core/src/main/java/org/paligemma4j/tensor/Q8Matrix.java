@@ -82,7 +82,7 @@ public final class Q8Matrix extends BlockQuantizedMatrix {
             if ((b & 1) == 0) acc0 = block.fma(s, acc0);
             else acc1 = block.fma(s, acc1);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float sum = Ops.sumLanes(acc0.add(acc1));
         for (int c = fullBlocks * BLOCK; c < cols; c++) sum += get(r, c) * x[xOffset + c];
         return sum;
     }
