@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import org.paligemma4j.io.Checkpoint;
 import org.paligemma4j.io.ModelWeights;
 import org.paligemma4j.io.PaliGemmaConfig;
+import org.paligemma4j.io.SafeTensor;
 import org.paligemma4j.tensor.WeightFormat;
 
 /**
@@ -48,7 +49,15 @@ public final class PaliGemmaModel implements AutoCloseable {
         PaliGemmaConfig config = PaliGemmaConfig.load(directory);
         Checkpoint checkpoint = Checkpoint.open(directory);
         try {
-            return new PaliGemmaModel(directory, config, checkpoint, format);
+            PaliGemmaModel model = new PaliGemmaModel(directory, config, checkpoint, format);
+            if (format != WeightFormat.AS_STORED) {
+                // Every weight now lives on the heap (quantized, or copied as small float arrays): the pages
+                // quantizing touched at tensor edges, and the small tensors', can leave resident memory.
+                for (SafeTensor t : checkpoint.tensors().values()) {
+                    if (t.data().isMapped()) t.data().unload();
+                }
+            }
+            return model;
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
