@@ -23,6 +23,29 @@ public abstract sealed class BlockQuantizedMatrix extends FloatMatrix permits Q8
         this.scales = new float[Math.multiplyExact(rows, blocksPerRow)];
     }
 
+    /**
+     * Quantizes every row of {@code source} into this matrix, rows split across the threads. Each row is
+     * widened into a buffer padded to whole blocks (the padding stays zero) and handed to
+     * {@link #quantizeRow}; the source's rows are released in runs of {@link #RELEASE_ROWS} as they are done.
+     */
+    final void quantizeFrom(FloatMatrix source) {
+        Parallel.forRange(rows, 64, (from, to) -> {
+            float[] row = new float[blocksPerRow * BLOCK];
+            int released = from;
+            for (int r = from; r < to; r++) {
+                source.readRow(r, row, 0);
+                quantizeRow(r, row);
+                if (r + 1 - released == RELEASE_ROWS || r == to - 1) {
+                    source.release(released, r + 1);
+                    released = r + 1;
+                }
+            }
+        });
+    }
+
+    /** Stores row r from {@code row} (its {@code cols} weights, then zeros up to a whole block). */
+    abstract void quantizeRow(int r, float[] row);
+
     /** Fills this matrix with data saved from {@link #storedWeights()} and {@link #storedScales()}. */
     final <M extends BlockQuantizedMatrix> M restore(MemorySegment weights, MemorySegment savedScales, Class<M> type) {
         Stored.copyInto(name, weights, MemorySegment.ofArray(quantized));

@@ -74,12 +74,11 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
         return (double) storageBytes() / ((long) rows * cols);
     }
 
-    /** Row r widened to float32 into {@code out[offset..offset+cols)} (vector loads, then the ragged tail). */
+    /** Row r widened to float32 into {@code out[offset..offset+cols)}. */
     void readRow(int r, float[] out, int offset) {
-        int vectorCols = cols - cols % LANES;
-        for (int c = 0; c < vectorCols; c += LANES) load(r, c).intoArray(out, offset + c);
-        for (int c = vectorCols; c < cols; c++) out[offset + c] = get(r, c);
+        widenRun(r, 0, cols, out, offset);
     }
+
 
     /**
      * Tells a matrix read from a mapped file that rows [from, to) will not be read again, so their pages

@@ -38,18 +38,19 @@ final class PackedGemm {
         final float[] edge = new float[TILE_TOKENS * PANEL];
 
         float[] panel(int size) {
-            if (panel.length < size) panel = new float[size];
-            return panel;
+            return panel = atLeast(panel, size);
         }
 
         float[] inputs(int size) {
-            if (inputs.length < size) inputs = new float[size];
-            return inputs;
+            return inputs = atLeast(inputs, size);
         }
 
         float[] rowBuffer(int size) {
-            if (rowBuffer.length < size) rowBuffer = new float[size];
-            return rowBuffer;
+            return rowBuffer = atLeast(rowBuffer, size);
+        }
+
+        private static float[] atLeast(float[] buffer, int size) {
+            return buffer.length >= size ? buffer : new float[size];
         }
     }
 

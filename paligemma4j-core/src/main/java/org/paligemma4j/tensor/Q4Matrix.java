@@ -26,29 +26,22 @@ public final class Q4Matrix extends BlockQuantizedMatrix {
 
     static Q4Matrix quantize(FloatMatrix source) {
         Q4Matrix m = new Q4Matrix(source.name, source.rows, source.cols);
-        int cols = source.cols;
-        Parallel.forRange(source.rows, 64, (from, to) -> {
-            float[] row = new float[m.blocksPerRow * BLOCK];
-            int released = from;
-            for (int r = from; r < to; r++) {
-                java.util.Arrays.fill(row, 0f);
-                source.readRow(r, row, 0);
-                for (int b = 0; b < m.blocksPerRow; b++) {
-                    int c0 = b * BLOCK;
-                    float scale = Quantizer.absMax(row, c0) / 7f;
-                    float inv = scale == 0 ? 0 : 1 / scale;
-                    m.scales[r * m.blocksPerRow + b] = scale;
-                    IntVector lo = Quantizer.quantize(row, c0, inv, -8, 7).and(15);
-                    IntVector hi = Quantizer.quantize(row, c0 + LANES, inv, -8, 7);
-                    Quantizer.storeBytes(lo.or(hi.lanewise(VectorOperators.LSHL, 4)), m.quantized, (r * m.blocksPerRow + b) * (BLOCK / 2));
-                }
-                if (r + 1 - released == RELEASE_ROWS || r == to - 1) {
-                    source.release(released, r + 1);
-                    released = r + 1;
-                }
-            }
-        });
+        m.quantizeFrom(source);
         return m;
+    }
+
+    /** Whole blocks only: the padding of a partial last block quantizes to zeros. */
+    @Override
+    void quantizeRow(int r, float[] row) {
+        for (int b = 0; b < blocksPerRow; b++) {
+            int c0 = b * BLOCK;
+            float scale = Quantizer.absMax(row, c0) / 7f;
+            float inv = scale == 0 ? 0 : 1 / scale;
+            scales[r * blocksPerRow + b] = scale;
+            IntVector lo = Quantizer.quantize(row, c0, inv, -8, 7).and(15);
+            IntVector hi = Quantizer.quantize(row, c0 + LANES, inv, -8, 7);
+            Quantizer.storeBytes(lo.or(hi.lanewise(VectorOperators.LSHL, 4)), quantized, (r * blocksPerRow + b) * (BLOCK / 2));
+        }
     }
 
     /** Re-opens a matrix saved with {@link #storedWeights()} and {@link #storedScales()} (no re-quantizing). */

@@ -19,41 +19,33 @@ public final class Q8Matrix extends BlockQuantizedMatrix {
         super(name, rows, cols, cols); // int8: [rows, cols]
     }
 
-    /** Quantizes every row of {@code source} (rows in parallel). */
     static Q8Matrix quantize(FloatMatrix source) {
         Q8Matrix m = new Q8Matrix(source.name, source.rows, source.cols);
-        int cols = source.cols;
-        Parallel.forRange(source.rows, 64, (from, to) -> {
-            float[] row = new float[cols];
-            int released = from;
-            for (int r = from; r < to; r++) {
-                source.readRow(r, row, 0);
-                for (int b = 0; b < m.blocksPerRow; b++) {
-                    int c0 = b * BLOCK, c1 = Math.min(cols, c0 + BLOCK);
-                    boolean whole = c1 - c0 == BLOCK;
-                    float max = 0;
-                    if (whole) {
-                        max = Quantizer.absMax(row, c0);
-                    } else {
-                        for (int c = c0; c < c1; c++) max = Math.max(max, Math.abs(row[c]));
-                    }
-                    float scale = max / 127f;
-                    float inv = scale == 0 ? 0 : 1 / scale;
-                    m.scales[r * m.blocksPerRow + b] = scale;
-                    if (whole) {
-                        Quantizer.storeBytes(Quantizer.quantize(row, c0, inv, -127, 127), m.quantized, r * cols + c0);
-                        Quantizer.storeBytes(Quantizer.quantize(row, c0 + LANES, inv, -127, 127), m.quantized, r * cols + c0 + LANES);
-                    } else {
-                        for (int c = c0; c < c1; c++) m.quantized[r * cols + c] = (byte) Math.round(row[c] * inv);
-                    }
-                }
-                if (r + 1 - released == RELEASE_ROWS || r == to - 1) {
-                    source.release(released, r + 1);
-                    released = r + 1;
-                }
-            }
-        });
+        m.quantizeFrom(source);
         return m;
+    }
+
+    @Override
+    void quantizeRow(int r, float[] row) {
+        for (int b = 0; b < blocksPerRow; b++) {
+            int c0 = b * BLOCK, c1 = Math.min(cols, c0 + BLOCK);
+            boolean whole = c1 - c0 == BLOCK;
+            float max = 0;
+            if (whole) {
+                max = Quantizer.absMax(row, c0);
+            } else {
+                for (int c = c0; c < c1; c++) max = Math.max(max, Math.abs(row[c]));
+            }
+            float scale = max / 127f;
+            float inv = scale == 0 ? 0 : 1 / scale;
+            scales[r * blocksPerRow + b] = scale;
+            if (whole) {
+                Quantizer.storeBytes(Quantizer.quantize(row, c0, inv, -127, 127), quantized, r * cols + c0);
+                Quantizer.storeBytes(Quantizer.quantize(row, c0 + LANES, inv, -127, 127), quantized, r * cols + c0 + LANES);
+            } else {
+                for (int c = c0; c < c1; c++) quantized[r * cols + c] = (byte) Math.round(row[c] * inv);
+            }
+        }
     }
 
     /** Re-opens a matrix saved with {@link #storedWeights()} and {@link #storedScales()} (no re-quantizing). */

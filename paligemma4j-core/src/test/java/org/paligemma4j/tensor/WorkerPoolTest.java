@@ -31,23 +31,31 @@ class WorkerPoolTest {
     }
 
     @Test
-    void itemsRunOnSeveralThreadsWhenTheyAreSlowEnoughToShare() throws InterruptedException {
+    void itemsRunOnSeveralThreadsWhenTheyAreSlowEnoughToShare() {
         try (WorkerPool pool = new WorkerPool(2)) {
-            Set<Thread> seen = ConcurrentHashMap.newKeySet();
-            // Two items that each wait for the other: only two threads running at once can finish them.
-            CountDownLatch bothStarted = new CountDownLatch(2);
-            pool.run(2, i -> {
-                seen.add(Thread.currentThread());
-                bothStarted.countDown();
-                try {
-                    assertTrue(bothStarted.await(10, java.util.concurrent.TimeUnit.SECONDS), "the other item never ran in parallel");
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            Set<Thread> seen = runTwoItemsThatWaitForEachOther(pool);
             assertEquals(2, seen.size());
             assertTrue(seen.contains(Thread.currentThread()), "the caller takes items too");
         }
+    }
+
+    /**
+     * Runs two items that each wait for the other to start: only two threads running at once can finish
+     * them (otherwise an item fails after 10 s). Returns the threads that ran them.
+     */
+    private static Set<Thread> runTwoItemsThatWaitForEachOther(WorkerPool pool) {
+        Set<Thread> seen = ConcurrentHashMap.newKeySet();
+        CountDownLatch bothStarted = new CountDownLatch(2);
+        pool.run(2, i -> {
+            seen.add(Thread.currentThread());
+            bothStarted.countDown();
+            try {
+                assertTrue(bothStarted.await(10, java.util.concurrent.TimeUnit.SECONDS), "the other item never ran in parallel");
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        return seen;
     }
 
     @Test
@@ -126,18 +134,7 @@ class WorkerPoolTest {
         try (WorkerPool pool = new WorkerPool(2)) {
             pool.run(4, i -> {});
             Thread.sleep(Duration.ofMillis(50)); // well past the spin period: the worker is parked now
-            Set<Thread> seen = ConcurrentHashMap.newKeySet();
-            CountDownLatch bothStarted = new CountDownLatch(2);
-            pool.run(2, i -> {
-                seen.add(Thread.currentThread());
-                bothStarted.countDown();
-                try {
-                    assertTrue(bothStarted.await(10, java.util.concurrent.TimeUnit.SECONDS), "the parked worker was not woken");
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            assertEquals(2, seen.size());
+            assertEquals(2, runTwoItemsThatWaitForEachOther(pool).size(), "the parked worker was not woken");
         }
     }
 
