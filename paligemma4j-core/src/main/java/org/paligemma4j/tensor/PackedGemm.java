@@ -21,11 +21,14 @@ final class PackedGemm {
     /**
      * Long column blocks: a panel row is then one long run of the weight matrix, which the hardware
      * prefetcher streams (short runs left packing waiting on memory), and every output is read and
-     * written once per block (with 256 columns, Gemma 2's MLP ran 15–20% slower).
+     * written once per block (with 256 columns, Gemma 2's MLP ran 15–20% slower). 4352 holds SigLIP's
+     * MLP width 4304 in one block (split in two, its fc2 ran 5% slower).
      */
-    static final int K_BLOCK = 2304;
-    /** Bounds the packed inputs (≤ 4.8 MB per thread, shared cache) for long prompts and 896 px images. */
+    static final int K_BLOCK = 4352;
+    /** At most this many tokens per block, for long prompts and 896 px images. */
     static final int TOKEN_BLOCK = 516;
+    /** Bounds each thread's packed inputs (4.75 MB, shared cache): fewer tokens per block for long columns. */
+    static final int PACKED_INPUTS_BUDGET = TOKEN_BLOCK * 2304;
 
     private PackedGemm() {}
 
@@ -66,27 +69,33 @@ final class PackedGemm {
     }
 
     /**
-     * Per block of tokens and columns: pack the inputs (token tiles split across the threads), then
-     * multiply every row panel by them (panels split across the threads). The packed inputs are shared,
-     * held by the calling thread; each thread packs its own weight panels.
+     * Each thread takes a contiguous range of row panels and, per block of tokens and columns, packs the
+     * inputs into its own buffer, then multiplies its panels by them. Every thread packs all the inputs:
+     * a buffer shared between cores, written by one and read by both, cost each write a cache-line
+     * transfer (packing ran 4× slower per value than on one thread, 10% of a SigLIP projection).
      */
     private static void run(FloatMatrix w, float[] x, int tokens, float[] y, float[] bias, boolean parallel) {
-        int rows = w.rows, cols = w.cols, panels = (rows + PANEL - 1) / PANEL;
+        int panels = (w.rows + PANEL - 1) / PANEL;
+        if (parallel) {
+            Parallel.forRange(panels, 1, (b0, b1) -> multiplyRange(w, x, tokens, y, bias, b0, b1));
+        } else {
+            multiplyRange(w, x, tokens, y, bias, 0, panels);
+        }
+    }
+
+    private static void multiplyRange(FloatMatrix w, float[] x, int tokens, float[] y, float[] bias, int b0, int b1) {
+        int cols = w.cols;
         // Equal column blocks, each starting on a 32-column boundary (a quantization block).
         int kBlocks = (cols + K_BLOCK - 1) / K_BLOCK, kBlock = ((cols + kBlocks - 1) / kBlocks + 31) / 32 * 32;
-        int tilesPerBlock = (Math.min(tokens, TOKEN_BLOCK) + TILE_TOKENS - 1) / TILE_TOKENS;
+        int tokenBlock = Math.min(TOKEN_BLOCK, Math.max(1, PACKED_INPUTS_BUDGET / kBlock / TILE_TOKENS) * TILE_TOKENS);
+        int tilesPerBlock = (Math.min(tokens, tokenBlock) + TILE_TOKENS - 1) / TILE_TOKENS;
         float[] packedInputs = SCRATCH.get().inputs(tilesPerBlock * TILE_TOKENS * kBlock);
-        for (int tb = 0; tb < tokens; tb += TOKEN_BLOCK) {
-            int tbCount = Math.min(TOKEN_BLOCK, tokens - tb), tiles = (tbCount + TILE_TOKENS - 1) / TILE_TOKENS;
+        for (int tb = 0; tb < tokens; tb += tokenBlock) {
+            int tbCount = Math.min(tokenBlock, tokens - tb), tiles = (tbCount + TILE_TOKENS - 1) / TILE_TOKENS;
             for (int k0 = 0; k0 < cols; k0 += kBlock) {
-                int t0 = tb, kStart = k0, kCount = Math.min(kBlock, cols - k0);
-                if (parallel) {
-                    Parallel.forRange(tiles, 8, (from, to) -> packInputs(x, t0, tbCount, cols, kStart, kCount, packedInputs, from, to));
-                    Parallel.forRange(panels, 1, (b0, b1) -> multiplyPanels(w, packedInputs, t0, tbCount, kStart, kCount, y, bias, b0, b1));
-                } else {
-                    packInputs(x, t0, tbCount, cols, kStart, kCount, packedInputs, 0, tiles);
-                    multiplyPanels(w, packedInputs, t0, tbCount, kStart, kCount, y, bias, 0, panels);
-                }
+                int kCount = Math.min(kBlock, cols - k0);
+                packInputs(x, tb, tbCount, cols, k0, kCount, packedInputs);
+                multiplyPanels(w, packedInputs, tb, tbCount, k0, kCount, y, bias, b0, b1);
             }
         }
     }
@@ -124,13 +133,13 @@ final class PackedGemm {
     }
 
     /**
-     * Copies columns [k0, k0 + kCount) of tokens [t0, t0 + tokens), tiles [tileFrom, tileTo), into {@code packed}, each tile
+     * Copies columns [k0, k0 + kCount) of tokens [t0, t0 + tokens) into {@code packed}, each tile of {@link #TILE_TOKENS}
      * interleaved as {@code [kk][TILE_TOKENS]}, tokens past the end zero: the six values the kernel
      * broadcasts at each step sit side by side, wherever the caller's array happens to lie in memory.
      */
-    private static void packInputs(float[] x, int t0, int tokens, int cols, int k0, int kCount, float[] packed,
-                                   int tileFrom, int tileTo) {
-        for (int tile = tileFrom; tile < tileTo; tile++) {
+    private static void packInputs(float[] x, int t0, int tokens, int cols, int k0, int kCount, float[] packed) {
+        int tiles = (tokens + TILE_TOKENS - 1) / TILE_TOKENS;
+        for (int tile = 0; tile < tiles; tile++) {
             int base = tile * TILE_TOKENS * kCount;
             for (int i = 0; i < TILE_TOKENS; i++) {
                 int t = t0 + tile * TILE_TOKENS + i;

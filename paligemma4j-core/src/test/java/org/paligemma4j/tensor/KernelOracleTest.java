@@ -46,7 +46,7 @@ class KernelOracleTest {
     @ParameterizedTest(name = "{0} {1}x{2} x {3} tokens")
     @CsvSource({"F32, 37, 48, 1", "BF16, 64, 1152, 1", "F16, 33, 72, 3", "BF16, 70, 104, 6", "F32, 96, 300, 8",
             "BF16, 64, 272, 13", "BF16, 31, 40, 20", "F32, 128, 600, 27", "BF16, 64, 300, 10", "F32, 32, 64, 11",
-            "BF16, 40, 4700, 9", "F32, 33, 40, 1100"})
+            "BF16, 40, 4700, 9", "F32, 33, 40, 1100", "BF16, 40, 4304, 300"})
     void matmulMatchesScalarTwin(DType dtype, int rows, int cols, int tokens) {
         matchesScalarTwin(dtype, rows, cols, tokens, false);
     }
