@@ -107,9 +107,7 @@ final class GemmaDecoder {
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
             Ops.rmsNorm(x, normed, tokens, hidden, layer.inputNorm, eps);
-            layer.q.apply(normed, tokens, q);
-            layer.k.apply(normed, tokens, k);
-            layer.v.apply(normed, tokens, v);
+            FloatMatrix.matmulAll(normed, tokens, layer.q.into(q), layer.k.into(k), layer.v.into(v));
             for (int t = 0; t < tokens; t++) {
                 rope.apply(q, t * heads * headDim, heads, start + t, cos[t], sin[t]);
                 rope.apply(k, t * kvHeads * headDim, kvHeads, start + t, cos[t], sin[t]);
@@ -126,8 +124,7 @@ final class GemmaDecoder {
 
             // Gemma 1 normalises the MLP input with post_attention_layernorm; Gemma 2 has a dedicated pre-FFN norm.
             Ops.rmsNorm(x, normed, tokens, hidden, config.postNorms() ? layer.preFeedforwardNorm : layer.postAttentionNorm, eps);
-            layer.gate.apply(normed, tokens, gate);
-            layer.up.apply(normed, tokens, up);
+            FloatMatrix.matmulAll(normed, tokens, layer.gate.into(gate), layer.up.into(up));
             Ops.geglu(gate, up, gate.length);
             layer.down.apply(gate, tokens, projected);
             if (config.postNorms()) Ops.rmsNorm(projected, projected, tokens, hidden, layer.postFeedforwardNorm, eps);

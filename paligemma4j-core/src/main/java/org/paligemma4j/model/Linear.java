@@ -1,7 +1,9 @@
 package org.paligemma4j.model;
 
 import org.paligemma4j.io.ModelWeights;
+import org.paligemma4j.tensor.Epilogue;
 import org.paligemma4j.tensor.FloatMatrix;
+import org.paligemma4j.tensor.Product;
 import org.paligemma4j.tensor.Q4Matrix;
 import org.paligemma4j.tensor.Q8Matrix;
 import org.paligemma4j.tensor.WeightFormat;
@@ -41,5 +43,20 @@ final class Linear {
     /** x {@code [tokens, in]} → y {@code [tokens, out]}. */
     void apply(float[] x, int tokens, float[] y) {
         weight.matmul(x, tokens, y, bias);
+    }
+
+    /** This layer as one product of {@link FloatMatrix#matmulAll}: {@code y = W·x + b}. */
+    Product into(float[] y) {
+        return new Product(weight, y, bias, Epilogue.STORE);
+    }
+
+    /** {@code residual += W·x + b}: a residual connection, summed where the outputs are computed. */
+    Product addedTo(float[] residual) {
+        return new Product(weight, residual, bias, Epilogue.ADD);
+    }
+
+    /** {@code y = geluTanh(W·x + b)}: an MLP's first layer with its activation. */
+    Product geluInto(float[] y) {
+        return new Product(weight, y, bias, Epilogue.GELU_TANH);
     }
 }

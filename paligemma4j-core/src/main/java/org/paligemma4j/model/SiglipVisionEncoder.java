@@ -7,6 +7,7 @@ import org.paligemma4j.io.ModelWeights;
 import org.paligemma4j.io.VisionConfig;
 import org.paligemma4j.tensor.Attention;
 import org.paligemma4j.tensor.AttentionMask;
+import org.paligemma4j.tensor.FloatMatrix;
 import org.paligemma4j.tensor.Ops;
 import org.paligemma4j.tensor.WeightFormat;
 
@@ -48,7 +49,7 @@ final class SiglipVisionEncoder {
     }
 
     /** Every weight matrix, for saving a quantized model. */
-    void collectMatrices(java.util.List<org.paligemma4j.tensor.FloatMatrix> out) {
+    void collectMatrices(java.util.List<FloatMatrix> out) {
         out.add(patchEmbedding.weight);
         for (Block b : blocks) {
             for (Linear m : new Linear[] {b.q, b.k, b.v, b.out, b.fc1, b.fc2}) out.add(m.weight);
@@ -71,23 +72,18 @@ final class SiglipVisionEncoder {
         int heads = config.numAttentionHeads(), headDim = config.headDim();
         float scale = (float) Math.pow(headDim, -0.5);
         float[] normed = new float[x.length], q = new float[x.length], k = new float[x.length], v = new float[x.length];
-        float[] attended = new float[x.length], projected = new float[x.length];
+        float[] attended = new float[x.length];
         float[] hidden = new float[tokens * config.intermediateSize()];
         AttentionMask everyone = AttentionMask.full(tokens);
         for (Block b : blocks) {
             Ops.layerNorm(x, normed, tokens, width, b.norm1Weight, b.norm1Bias, normEps);
-            b.q.apply(normed, tokens, q);
-            b.k.apply(normed, tokens, k);
-            b.v.apply(normed, tokens, v);
+            FloatMatrix.matmulAll(normed, tokens, b.q.into(q), b.k.into(k), b.v.into(v));
             Attention.attend(q, tokens, 0, k, v, heads, heads, headDim, scale, 0f, everyone, attended);
-            b.out.apply(attended, tokens, projected);
-            Ops.add(x, projected, x.length);
+            FloatMatrix.matmulAll(attended, tokens, b.out.addedTo(x));
 
             Ops.layerNorm(x, normed, tokens, width, b.norm2Weight, b.norm2Bias, normEps);
-            b.fc1.apply(normed, tokens, hidden);
-            Ops.geluTanh(hidden, hidden.length);
-            b.fc2.apply(hidden, tokens, projected);
-            Ops.add(x, projected, x.length);
+            FloatMatrix.matmulAll(normed, tokens, b.fc1.geluInto(hidden));
+            FloatMatrix.matmulAll(hidden, tokens, b.fc2.addedTo(x));
         }
         Ops.layerNorm(x, x, tokens, width, postNormWeight, postNormBias, normEps);
         return x;

@@ -142,25 +142,45 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
 
     /** {@link #matmul(float[], int, float[])} followed by {@code y[t][r] += bias[r]} (a linear layer's bias), if bias is not null. */
     public void matmul(float[] x, int tokens, float[] y, float[] bias) {
-        if (bias != null && bias.length != rows) {
-            throw new IllegalArgumentException(name + ": bias of " + bias.length + " for " + rows + " rows");
-        }
-        if (x.length < (long) tokens * cols || y.length < (long) tokens * rows) {
-            throw new IllegalArgumentException(name + ": matmul of [" + tokens + ", " + cols + "] into [" + tokens + ", "
-                    + rows + "] with buffers of " + x.length + " and " + y.length);
-        }
-        if (tokens >= PackedGemm.MIN_TOKENS) {
-            PackedGemm.multiply(this, x, tokens, y, bias);
-            return;
-        }
-        // Chunks of at least ~64k multiply-adds: enough to outweigh handing the chunk to a thread.
-        int minRows = (int) Math.max(1, (1L << 16) / ((long) cols * tokens));
-        Parallel.forRange(rows, minRows, (from, to) -> matmulRows(x, tokens, y, from, to));
-        if (bias != null) PackedGemm.addBias(y, 0, tokens, rows, 0, rows, bias);
+        matmulAll(x, tokens, new Product(this, y, bias, Epilogue.STORE));
     }
 
-    /** Rows [rowFrom, rowTo) of the product, single-threaded. */
-    void matmulRows(float[] x, int tokens, float[] y, int rowFrom, int rowTo) {
+    /**
+     * Several products of the same inputs x {@code [tokens, cols]}, such as a layer's query, key and value
+     * projections: with many tokens they run as one parallel section in which each thread packs the
+     * inputs once for all of them.
+     */
+    public static void matmulAll(float[] x, int tokens, Product... products) {
+        int cols = products[0].weight().cols;
+        for (Product p : products) {
+            FloatMatrix w = p.weight();
+            if (w.cols != cols) {
+                throw new IllegalArgumentException(w.name + ": " + w.cols + " columns, but " + products[0].weight().name
+                        + " has " + cols + " and they share the inputs");
+            }
+            if (x.length < (long) tokens * cols || p.out().length < (long) tokens * w.rows) {
+                throw new IllegalArgumentException(w.name + ": matmul of [" + tokens + ", " + cols + "] into [" + tokens
+                        + ", " + w.rows + "] with buffers of " + x.length + " and " + p.out().length);
+            }
+        }
+        if (tokens >= PackedGemm.MIN_TOKENS) {
+            PackedGemm.multiply(products, x, tokens);
+            return;
+        }
+        for (Product p : products) {
+            FloatMatrix w = p.weight();
+            // Chunks of at least ~64k multiply-adds: enough to outweigh handing the chunk to a thread.
+            int minRows = (int) Math.max(1, (1L << 16) / ((long) cols * tokens));
+            boolean accumulate = p.epilogue().accumulates();
+            Parallel.forRange(w.rows, minRows, (from, to) -> {
+                w.matmulRows(x, tokens, p.out(), from, to, accumulate);
+                p.epilogue().finish(p.out(), 0, tokens, w.rows, from, to - from, p.bias());
+            });
+        }
+    }
+
+    /** Rows [rowFrom, rowTo) of the product, single-threaded, stored or added into y. */
+    void matmulRows(float[] x, int tokens, float[] y, int rowFrom, int rowTo, boolean accumulate) {
         int vectorCols = cols - cols % LANES;
         for (int r = rowFrom; r < rowTo; r++) {
             int t = 0;
@@ -183,13 +203,17 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
                     s2 += w * x[x2 + c];
                     s3 += w * x[x3 + c];
                 }
-                y[t * rows + r] = s0;
-                y[(t + 1) * rows + r] = s1;
-                y[(t + 2) * rows + r] = s2;
-                y[(t + 3) * rows + r] = s3;
+                put(y, t * rows + r, s0, accumulate);
+                put(y, (t + 1) * rows + r, s1, accumulate);
+                put(y, (t + 2) * rows + r, s2, accumulate);
+                put(y, (t + 3) * rows + r, s3, accumulate);
             }
-            for (; t < tokens; t++) y[t * rows + r] = dot(r, x, t * cols);
+            for (; t < tokens; t++) put(y, t * rows + r, dot(r, x, t * cols), accumulate);
         }
+    }
+
+    private static void put(float[] y, int i, float sum, boolean accumulate) {
+        y[i] = accumulate ? y[i] + sum : sum;
     }
 
     /** Row r of W dotted with {@code x[xOffset…]}: the decode kernel. Formats with cheaper loops override it. */

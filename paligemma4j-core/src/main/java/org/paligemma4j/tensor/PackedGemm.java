@@ -4,13 +4,15 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Matrix × many tokens, the compute-bound case (vision encoder, prefill). For each block of up to
- * {@link #TOKEN_BLOCK} tokens and {@link #K_BLOCK} columns the threads first pack those inputs together
- * into tiles of {@link #TILE_TOKENS} tokens; then each takes blocks of {@link #PANEL} weight rows, widens
- * and transposes them once into a float32 panel, and sweeps the token tiles over it with a register tile
- * of 6 tokens × {@link #PANEL} rows: per column, two panel vectors and six broadcast inputs feed twelve
- * FMAs. Packing costs one pass over the weights per token block, which the many tokens amortise; single
- * tokens (decode) use the streaming kernel instead.
+ * Matrix × many tokens, the compute-bound case (vision encoder, prefill), for one or several matrices
+ * that share the inputs. Each thread takes a range of blocks of {@link #PANEL} weight rows; for each
+ * block of up to {@link #TOKEN_BLOCK} tokens and {@link #K_BLOCK} columns it packs those inputs into
+ * tiles of {@link #TILE_TOKENS} tokens, then widens and transposes each of its row blocks once into a
+ * float32 panel and sweeps the token tiles over it with a register tile of 6 tokens × {@link #PANEL}
+ * rows: per column, two panel vectors and six broadcast inputs feed twelve FMAs. A panel's outputs,
+ * once complete, get their bias and {@link Epilogue} while still in cache. Packing costs one pass over
+ * the weights per token block, which the many tokens amortise; single tokens (decode) use the
+ * streaming kernel instead.
  */
 final class PackedGemm {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -59,55 +61,67 @@ final class PackedGemm {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    static void multiply(FloatMatrix w, float[] x, int tokens, float[] y, float[] bias) {
-        run(w, x, tokens, y, bias, true);
+    /** All the products, their row panels split across the threads. */
+    static void multiply(Product[] products, float[] x, int tokens) {
+        run(products, x, tokens, true);
     }
 
     /** The whole product on the calling thread (for callers that parallelise over something else). */
     static void multiplySerial(FloatMatrix w, float[] x, int tokens, float[] y) {
-        run(w, x, tokens, y, null, false);
+        run(new Product[] {new Product(w, y, null, Epilogue.STORE)}, x, tokens, false);
     }
 
     /**
-     * Each thread takes a contiguous range of row panels and, per block of tokens and columns, packs the
-     * inputs into its own buffer, then multiplies its panels by them. Every thread packs all the inputs:
-     * a buffer shared between cores, written by one and read by both, cost each write a cache-line
-     * transfer (packing ran 4× slower per value than on one thread, 10% of a SigLIP projection).
+     * Each thread takes a contiguous range of the row panels of all the products and, per block of tokens
+     * and columns, packs the inputs into its own buffer, then multiplies its panels by them. Every thread
+     * packs all the inputs: a buffer shared between cores, written by one and read by both, cost each
+     * write a cache-line transfer (packing ran 4× slower per value than on one thread, 10% of a SigLIP
+     * projection).
      */
-    private static void run(FloatMatrix w, float[] x, int tokens, float[] y, float[] bias, boolean parallel) {
-        int panels = (w.rows + PANEL - 1) / PANEL;
+    private static void run(Product[] products, float[] x, int tokens, boolean parallel) {
+        int[] firstPanel = new int[products.length + 1];
+        for (int i = 0; i < products.length; i++) {
+            firstPanel[i + 1] = firstPanel[i] + (products[i].weight().rows + PANEL - 1) / PANEL;
+        }
         if (parallel) {
-            Parallel.forRange(panels, 1, (b0, b1) -> multiplyRange(w, x, tokens, y, bias, b0, b1));
+            Parallel.forRange(firstPanel[products.length], 1, (p0, p1) -> multiplyRange(products, firstPanel, x, tokens, p0, p1));
         } else {
-            multiplyRange(w, x, tokens, y, bias, 0, panels);
+            multiplyRange(products, firstPanel, x, tokens, 0, firstPanel[products.length]);
         }
     }
 
-    private static void multiplyRange(FloatMatrix w, float[] x, int tokens, float[] y, float[] bias, int b0, int b1) {
-        int cols = w.cols;
+    /** Panels [p0, p1) of all the products, numbered one product after another from {@code firstPanel}. */
+    private static void multiplyRange(Product[] products, int[] firstPanel, float[] x, int tokens, int p0, int p1) {
+        int cols = products[0].weight().cols;
         // Equal column blocks, each starting on a 32-column boundary (a quantization block).
         int kBlocks = (cols + K_BLOCK - 1) / K_BLOCK, kBlock = ((cols + kBlocks - 1) / kBlocks + 31) / 32 * 32;
         int tokenBlock = Math.min(TOKEN_BLOCK, Math.max(1, PACKED_INPUTS_BUDGET / kBlock / TILE_TOKENS) * TILE_TOKENS);
         int tilesPerBlock = (Math.min(tokens, tokenBlock) + TILE_TOKENS - 1) / TILE_TOKENS;
         float[] packedInputs = SCRATCH.get().inputs(tilesPerBlock * TILE_TOKENS * kBlock);
         for (int tb = 0; tb < tokens; tb += tokenBlock) {
-            int tbCount = Math.min(tokenBlock, tokens - tb), tiles = (tbCount + TILE_TOKENS - 1) / TILE_TOKENS;
+            int tbCount = Math.min(tokenBlock, tokens - tb);
             for (int k0 = 0; k0 < cols; k0 += kBlock) {
                 int kCount = Math.min(kBlock, cols - k0);
                 packInputs(x, tb, tbCount, cols, k0, kCount, packedInputs);
-                multiplyPanels(w, packedInputs, tb, tbCount, k0, kCount, y, bias, b0, b1);
+                for (int i = 0; i < products.length; i++) {
+                    int b0 = Math.max(p0, firstPanel[i]) - firstPanel[i], b1 = Math.min(p1, firstPanel[i + 1]) - firstPanel[i];
+                    if (b0 < b1) multiplyPanels(products[i], packedInputs, tb, tbCount, k0, kCount, b0, b1);
+                }
             }
         }
     }
 
     /**
-     * Row panels [b0, b1) times the packed inputs of tokens [tb, tb + tbCount) and columns [k0, k0 + kCount),
-     * stored (first column block) or added into y; {@code bias[r]} goes on once a panel's sums are complete.
+     * Row panels [b0, b1) of one product times the packed inputs of tokens [tb, tb + tbCount) and columns
+     * [k0, k0 + kCount), stored (first column block, unless the product accumulates) or added into its
+     * output; the epilogue finishes a panel's outputs once its sums are complete, while they are in cache.
      */
-    private static void multiplyPanels(FloatMatrix w, float[] packedInputs, int tb, int tbCount, int k0, int kCount,
-                                       float[] y, float[] bias, int b0, int b1) {
+    private static void multiplyPanels(Product product, float[] packedInputs, int tb, int tbCount, int k0, int kCount,
+                                       int b0, int b1) {
+        FloatMatrix w = product.weight();
+        float[] y = product.out();
         int rows = w.rows, tiles = (tbCount + TILE_TOKENS - 1) / TILE_TOKENS;
-        boolean first = k0 == 0;
+        boolean first = k0 == 0 && !product.epilogue().accumulates(), last = k0 + kCount == w.cols;
         Scratch scratch = SCRATCH.get();
         float[] panel = scratch.panel(kCount * PANEL);
         float[] edge = scratch.edge;
@@ -127,8 +141,7 @@ final class PackedGemm {
                     storeEdge(edge, tileTokens, y, t, rows, r0, rowCount, first);
                 }
             }
-            // The panel's outputs are still in cache: the bias goes on here rather than in a pass over y.
-            if (bias != null && k0 + kCount == w.cols) addBias(y, tb, tbCount, rows, r0, rowCount, bias);
+            if (last) product.epilogue().finish(y, tb, tbCount, rows, r0, rowCount, product.bias());
         }
     }
 
@@ -150,14 +163,6 @@ final class PackedGemm {
                     for (int kk = 0; kk < kCount; kk++) packed[base + kk * TILE_TOKENS + i] = 0f;
                 }
             }
-        }
-    }
-
-    /** {@code y[t][r0 + j] += bias[r0 + j]} for tokens [t0, t0 + tokens) and rows [r0, r0 + rowCount) of y {@code [·, rows]}. */
-    static void addBias(float[] y, int t0, int tokens, int rows, int r0, int rowCount, float[] bias) {
-        for (int t = t0; t < t0 + tokens; t++) {
-            int o = t * rows + r0;
-            for (int j = 0; j < rowCount; j++) y[o + j] += bias[r0 + j];
         }
     }
 

@@ -72,6 +72,42 @@ class KernelOracleTest {
         }
     }
 
+    /**
+     * Products sharing their inputs, each with its own row count, bias and epilogue, against the scalar
+     * twin followed by the epilogue written out: stored, added onto a residual, through GELU.
+     */
+    @ParameterizedTest(name = "{0} x {1} columns, {2} tokens")
+    @CsvSource({"BF16, 72, 1", "F32, 300, 3", "BF16, 1152, 9", "F32, 40, 64", "BF16, 4400, 13"})
+    void productsSharingInputsMatchTheScalarTwinWithTheirEpilogues(DType dtype, int cols, int tokens) {
+        int[] rows = {40, 33, 96};
+        Epilogue[] epilogues = {Epilogue.STORE, Epilogue.ADD, Epilogue.GELU_TANH};
+        float[] x = vector(tokens * cols, 3);
+        Product[] products = new Product[rows.length];
+        float[][] expected = new float[rows.length][];
+        for (int i = 0; i < rows.length; i++) {
+            FloatMatrix w = matrix(dtype, rows[i], cols, 17L * i + cols);
+            float[] bias = i == 0 ? null : vector(rows[i], 23 + i);
+            float[] out = vector(tokens * rows[i], 41 + i); // what an ADD product sums onto; the others overwrite it
+            expected[i] = new float[tokens * rows[i]];
+            ScalarKernels.matmul(w, x, tokens, expected[i]);
+            for (int j = 0; j < expected[i].length; j++) {
+                float s = expected[i][j] + (bias == null ? 0f : bias[j % rows[i]]);
+                expected[i][j] = switch (epilogues[i]) {
+                    case STORE -> s;
+                    case ADD -> out[j] + s;
+                    case GELU_TANH -> Ops.geluTanh(s);
+                };
+            }
+            products[i] = new Product(w, out, bias, epilogues[i]);
+        }
+        FloatMatrix.matmulAll(x, tokens, products);
+        for (int i = 0; i < rows.length; i++) {
+            for (int j = 0; j < expected[i].length; j++) {
+                assertEquals(expected[i][j], products[i].out()[j], 1e-5 * Math.sqrt(cols), epilogues[i] + " output " + j);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0} {1}x{2} x {3} tokens")
     @CsvSource({"Q8, 37, 48, 1", "Q8, 64, 4304, 1", "Q4, 33, 72, 1", "Q4, 64, 4304, 1", "Q8, 70, 104, 9", "Q4, 96, 300, 14"})
     void quantizedMatricesMatchTheirOwnScalarReadAndStayCloseToTheSource(WeightFormat format, int rows, int cols, int tokens) {
