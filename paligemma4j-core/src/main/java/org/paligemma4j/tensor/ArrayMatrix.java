@@ -5,14 +5,26 @@ import jdk.incubator.vector.FloatVector;
 /** A float32 matrix on the heap: activations that take the weight side of a product (attention's keys and values). */
 public final class ArrayMatrix extends FloatMatrix {
     private final float[] data;
+    private final int offset, rowStride;
 
     /** Wraps {@code data[rows·cols]} (row-major) without copying. */
     public ArrayMatrix(String name, float[] data, int rows, int cols) {
+        this(name, data, 0, cols, rows, cols);
+    }
+
+    /**
+     * Wraps, without copying, the rows×cols matrix whose row r starts at {@code data[offset + r·rowStride]}:
+     * one head's columns of a {@code [positions, heads·headDim]} array, for instance.
+     */
+    public ArrayMatrix(String name, float[] data, int offset, int rowStride, int rows, int cols) {
         super(name, rows, cols);
-        if ((long) rows * cols > data.length) {
-            throw new IllegalArgumentException(name + ": " + rows + "×" + cols + " does not fit " + data.length + " floats");
+        if (offset < 0 || rowStride < cols || rows > 0 && offset + (long) (rows - 1) * rowStride + cols > data.length) {
+            throw new IllegalArgumentException(name + ": " + rows + "×" + cols + " at " + offset + " with rows " + rowStride
+                    + " apart does not fit " + data.length + " floats");
         }
         this.data = data;
+        this.offset = offset;
+        this.rowStride = rowStride;
     }
 
     /** Already float32: transposed in place, 16×16 tiles in registers (rows through {@code rowBuffer} at the edges). */
@@ -45,11 +57,11 @@ public final class ArrayMatrix extends FloatMatrix {
 
     @Override
     public float get(int r, int c) {
-        return data[r * cols + c];
+        return data[offset + r * rowStride + c];
     }
 
     @Override
     FloatVector load(int r, int c) {
-        return FloatVector.fromArray(F, data, r * cols + c);
+        return FloatVector.fromArray(F, data, offset + r * rowStride + c);
     }
 }

@@ -87,24 +87,20 @@ public final class Attention {
                                      int kvHeads, int headDim, float scale, float softCap, AttentionMask mask, float[] out,
                                      int positions) {
         int groups = heads / kvHeads, kvStride = kvHeads * headDim, qStride = heads * headDim;
-        ArrayMatrix[] keyMatrices = new ArrayMatrix[kvHeads];
         float[][] valuesByDim = new float[kvHeads][];
         Parallel.forEach(kvHeads, kvh -> {
-            float[] k = new float[positions * headDim], vt = new float[headDim * positions];
-            for (int j = 0; j < positions; j++) {
-                int src = j * kvStride + kvh * headDim;
-                System.arraycopy(keys, src, k, j * headDim, headDim);
-                for (int d = 0; d < headDim; d++) vt[d * positions + j] = values[src + d];
-            }
-            keyMatrices[kvh] = new ArrayMatrix("keys", k, positions, headDim);
-            valuesByDim[kvh] = vt;
+            valuesByDim[kvh] = new float[headDim * positions];
+            TileTranspose.transpose(new ArrayMatrix("values", values, kvh * headDim, kvStride, positions, headDim),
+                    valuesByDim[kvh], 0, positions);
         });
-        // One head per task, its two products single-threaded: the heads keep every core busy.
+        // One head per task, its two products single-threaded: the heads keep every core busy. Queries and
+        // keys are read in place, as this head's columns of their arrays.
         Parallel.forEach(heads, h -> {
             int kvh = h / groups;
-            float[] qh = new float[queries * headDim], scores = new float[queries * positions], oh = new float[headDim * queries];
-            for (int i = 0; i < queries; i++) System.arraycopy(q, i * qStride + h * headDim, qh, i * headDim, headDim);
-            PackedGemm.multiplySerial(keyMatrices[kvh], qh, queries, scores); // [queries, positions]
+            Scratch scratch = SCRATCH.get();
+            float[] scores = scratch.scores(queries * positions), oh = scratch.outputs(headDim * queries);
+            ArrayMatrix headKeys = new ArrayMatrix("keys", keys, kvh * headDim, kvStride, positions, headDim);
+            PackedGemm.multiplySerial(headKeys, q, h * headDim, qStride, queries, scores); // [queries, positions]
             for (int i = 0; i < queries; i++) {
                 int pos = firstPosition + i, lo = mask.firstVisibleKey(pos), hi = mask.endVisibleKeys(pos);
                 int row = i * positions;
@@ -114,13 +110,28 @@ public final class Attention {
             }
             // Oᵀ = P·V with the probabilities as the packed operand: its rows (queries) fill whole panels
             // where a head dimension such as SigLIP's 72 would leave one a quarter full. Same sums, same order.
-            PackedGemm.multiplySerial(new ArrayMatrix("probabilities", scores, queries, positions), valuesByDim[kvh], headDim, oh);
-            for (int i = 0; i < queries; i++) {
-                int o = i * qStride + h * headDim;
-                for (int d = 0; d < headDim; d++) out[o + d] = oh[d * queries + i];
-            }
+            PackedGemm.multiplySerial(new ArrayMatrix("probabilities", scores, queries, positions), valuesByDim[kvh], 0, positions,
+                    headDim, oh);
+            TileTranspose.transpose(new ArrayMatrix("outputs", oh, headDim, queries), out, h * headDim, qStride);
         });
     }
+
+    /** Each thread's score and output buffers, kept between calls (a head's scores are 256 KB at 256 queries). */
+    private static final class Scratch {
+        private float[] scores = new float[0], outputs = new float[0];
+
+        float[] scores(int size) {
+            if (scores.length < size) scores = new float[size];
+            return scores;
+        }
+
+        float[] outputs(int size) {
+            if (outputs.length < size) outputs = new float[size];
+            return outputs;
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /** {@code [positions, kvHeads·headDim]} → this head's keys as {@code [headDim, positions]} (rows padded to whole vectors). */
     private static float[] transposeKeys(float[] keys, int kvh, int kvStride, int headDim, int positions) {

@@ -63,12 +63,15 @@ final class PackedGemm {
 
     /** All the products, their row panels split across the threads. */
     static void multiply(Product[] products, float[] x, int tokens) {
-        run(products, x, tokens, true);
+        run(products, x, 0, products[0].weight().cols, tokens, true);
     }
 
-    /** The whole product on the calling thread (for callers that parallelise over something else). */
-    static void multiplySerial(FloatMatrix w, float[] x, int tokens, float[] y) {
-        run(new Product[] {new Product(w, y, null, Epilogue.STORE)}, x, tokens, false);
+    /**
+     * The whole product on the calling thread (for callers that parallelise over something else), token
+     * t's inputs at {@code x[xOffset + t·xStride …]}: one head's slice of a row of queries, for instance.
+     */
+    static void multiplySerial(FloatMatrix w, float[] x, int xOffset, int xStride, int tokens, float[] y) {
+        run(new Product[] {new Product(w, y, null, Epilogue.STORE)}, x, xOffset, xStride, tokens, false);
     }
 
     /**
@@ -78,20 +81,21 @@ final class PackedGemm {
      * write a cache-line transfer (packing ran 4× slower per value than on one thread, 10% of a SigLIP
      * projection).
      */
-    private static void run(Product[] products, float[] x, int tokens, boolean parallel) {
+    private static void run(Product[] products, float[] x, int xOffset, int xStride, int tokens, boolean parallel) {
         int[] firstPanel = new int[products.length + 1];
         for (int i = 0; i < products.length; i++) {
             firstPanel[i + 1] = firstPanel[i] + (products[i].weight().rows + PANEL - 1) / PANEL;
         }
         if (parallel) {
-            Parallel.forRange(firstPanel[products.length], 1, (p0, p1) -> multiplyRange(products, firstPanel, x, tokens, p0, p1));
+            Parallel.forRange(firstPanel[products.length], 1, (p0, p1) -> multiplyRange(products, firstPanel, x, xOffset, xStride, tokens, p0, p1));
         } else {
-            multiplyRange(products, firstPanel, x, tokens, 0, firstPanel[products.length]);
+            multiplyRange(products, firstPanel, x, xOffset, xStride, tokens, 0, firstPanel[products.length]);
         }
     }
 
     /** Panels [p0, p1) of all the products, numbered one product after another from {@code firstPanel}. */
-    private static void multiplyRange(Product[] products, int[] firstPanel, float[] x, int tokens, int p0, int p1) {
+    private static void multiplyRange(Product[] products, int[] firstPanel, float[] x, int xOffset, int xStride, int tokens,
+                                      int p0, int p1) {
         int cols = products[0].weight().cols;
         // Equal column blocks, each starting on a 32-column boundary (a quantization block).
         int kBlocks = (cols + K_BLOCK - 1) / K_BLOCK, kBlock = ((cols + kBlocks - 1) / kBlocks + 31) / 32 * 32;
@@ -102,7 +106,7 @@ final class PackedGemm {
             int tbCount = Math.min(tokenBlock, tokens - tb);
             for (int k0 = 0; k0 < cols; k0 += kBlock) {
                 int kCount = Math.min(kBlock, cols - k0);
-                packInputs(x, tb, tbCount, cols, k0, kCount, packedInputs);
+                packInputs(x, xOffset, xStride, tb, tbCount, k0, kCount, packedInputs);
                 for (int i = 0; i < products.length; i++) {
                     int b0 = Math.max(p0, firstPanel[i]) - firstPanel[i], b1 = Math.min(p1, firstPanel[i + 1]) - firstPanel[i];
                     if (b0 < b1) multiplyPanels(products[i], packedInputs, tb, tbCount, k0, kCount, b0, b1);
@@ -150,14 +154,14 @@ final class PackedGemm {
      * interleaved as {@code [kk][TILE_TOKENS]}, tokens past the end zero: the six values the kernel
      * broadcasts at each step sit side by side, wherever the caller's array happens to lie in memory.
      */
-    private static void packInputs(float[] x, int t0, int tokens, int cols, int k0, int kCount, float[] packed) {
+    private static void packInputs(float[] x, int xOffset, int xStride, int t0, int tokens, int k0, int kCount, float[] packed) {
         int tiles = (tokens + TILE_TOKENS - 1) / TILE_TOKENS;
         for (int tile = 0; tile < tiles; tile++) {
             int base = tile * TILE_TOKENS * kCount;
             for (int i = 0; i < TILE_TOKENS; i++) {
                 int t = t0 + tile * TILE_TOKENS + i;
                 if (t < t0 + tokens) {
-                    int src = t * cols + k0;
+                    int src = xOffset + t * xStride + k0;
                     for (int kk = 0; kk < kCount; kk++) packed[base + kk * TILE_TOKENS + i] = x[src + kk];
                 } else {
                     for (int kk = 0; kk < kCount; kk++) packed[base + kk * TILE_TOKENS + i] = 0f;

@@ -32,6 +32,21 @@ final class TileTranspose {
         return FloatVector.fromArray(F, values, 0);
     }
 
+    /**
+     * {@code out[offset + c·stride + r] = W[r][c]} for the whole matrix: 16×16 tiles in registers where
+     * supported, single elements at the ragged edges.
+     */
+    static void transpose(ArrayMatrix w, float[] out, int offset, int stride) {
+        int rows = w.rows(), cols = w.cols();
+        int tiledRows = SUPPORTED ? rows - rows % 16 : 0, tiledCols = SUPPORTED ? cols - cols % 16 : 0;
+        for (int r = 0; r < tiledRows; r += 16) {
+            for (int c = 0; c < tiledCols; c += 16) pack(w, r, c, out, offset + c * stride + r, stride);
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int c = r < tiledRows ? tiledCols : 0; c < cols; c++) out[offset + c * stride + r] = w.get(r, c);
+        }
+    }
+
     /** panel[(kk + c)·width + j0 + i] = W[r0 + i][k0 + c] for i, c in 0..15. */
     static void pack(ArrayMatrix w, int r0, int k0, float[] panel, int offset, int width) {
         FloatVector a0 = w.load(r0 + 0, k0);
