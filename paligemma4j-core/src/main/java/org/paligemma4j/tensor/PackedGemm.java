@@ -153,21 +153,80 @@ final class PackedGemm {
      * Copies columns [k0, k0 + kCount) of tokens [t0, t0 + tokens) into {@code packed}, each tile of {@link #TILE_TOKENS}
      * interleaved as {@code [kk][TILE_TOKENS]}, tokens past the end zero: the six values the kernel
      * broadcasts at each step sit side by side, wherever the caller's array happens to lie in memory.
+     * Whole tiles are interleaved 16 columns at a time in registers (SigLIP: 52 -> 20 ms of packing per
+     * thread and image, against a scalar copy with a stride-6 store).
      */
     private static void packInputs(float[] x, int xOffset, int xStride, int t0, int tokens, int k0, int kCount, float[] packed) {
         int tiles = (tokens + TILE_TOKENS - 1) / TILE_TOKENS;
+        int vectorK = INTERLEAVE_IN_REGISTERS ? kCount - kCount % 16 : 0;
         for (int tile = 0; tile < tiles; tile++) {
-            int base = tile * TILE_TOKENS * kCount;
+            int base = tile * TILE_TOKENS * kCount, first = t0 + tile * TILE_TOKENS;
+            int tileTokens = Math.min(TILE_TOKENS, t0 + tokens - first), kk0 = tileTokens == TILE_TOKENS ? vectorK : 0;
+            if (kk0 > 0) interleaveSix(x, xOffset + first * xStride + k0, xStride, kk0, packed, base);
             for (int i = 0; i < TILE_TOKENS; i++) {
-                int t = t0 + tile * TILE_TOKENS + i;
-                if (t < t0 + tokens) {
-                    int src = xOffset + t * xStride + k0;
-                    for (int kk = 0; kk < kCount; kk++) packed[base + kk * TILE_TOKENS + i] = x[src + kk];
-                } else {
-                    for (int kk = 0; kk < kCount; kk++) packed[base + kk * TILE_TOKENS + i] = 0f;
-                }
+                int src = xOffset + (first + i) * xStride + k0;
+                for (int kk = kk0; kk < kCount; kk++) packed[base + kk * TILE_TOKENS + i] = i < tileTokens ? x[src + kk] : 0f;
             }
         }
+    }
+
+    /** 16-lane vectors: the lane patterns below assume them. */
+    private static final boolean INTERLEAVE_IN_REGISTERS = F.length() == 16;
+
+    /**
+     * {@code packed[base + kk·6 + i] = x[src + i·stride + kk]} for i < 6, kk < kCount (a multiple of 16).
+     * Per 16 columns: the six rows' vectors are zipped in pairs (rows 0/1, 2/3, 4/5 → runs of
+     * {@code [kk][2]}), and each of the six output vectors takes its lanes from the three pair streams with
+     * two two-table selections.
+     */
+    private static void interleaveSix(float[] x, int src, int stride, int kCount, float[] packed, int base) {
+        for (int kk = 0; kk < kCount; kk += 16) {
+            int s = src + kk, o = base + kk * TILE_TOKENS;
+            FloatVector r0 = FloatVector.fromArray(F, x, s), r1 = FloatVector.fromArray(F, x, s + stride);
+            FloatVector r2 = FloatVector.fromArray(F, x, s + 2 * stride), r3 = FloatVector.fromArray(F, x, s + 3 * stride);
+            FloatVector r4 = FloatVector.fromArray(F, x, s + 4 * stride), r5 = FloatVector.fromArray(F, x, s + 5 * stride);
+            // First 8 columns, then the last 8: three output vectors each.
+            FloatVector p = ZIP_LOW.selectFrom(r0, r1), q = ZIP_LOW.selectFrom(r2, r3), r = ZIP_LOW.selectFrom(r4, r5);
+            FROM_R[0].selectFrom(FROM_PQ[0].selectFrom(p, q), r).intoArray(packed, o);
+            FROM_R[1].selectFrom(FROM_PQ[1].selectFrom(p, q), r).intoArray(packed, o + 16);
+            FROM_R[2].selectFrom(FROM_PQ[2].selectFrom(p, q), r).intoArray(packed, o + 32);
+            p = ZIP_HIGH.selectFrom(r0, r1);
+            q = ZIP_HIGH.selectFrom(r2, r3);
+            r = ZIP_HIGH.selectFrom(r4, r5);
+            FROM_R[0].selectFrom(FROM_PQ[0].selectFrom(p, q), r).intoArray(packed, o + 48);
+            FROM_R[1].selectFrom(FROM_PQ[1].selectFrom(p, q), r).intoArray(packed, o + 64);
+            FROM_R[2].selectFrom(FROM_PQ[2].selectFrom(p, q), r).intoArray(packed, o + 80);
+        }
+    }
+
+    /** Lane indexes for selectFrom(a, b): 0–15 pick a lane of a, 16–31 a lane of b. */
+    private static final FloatVector ZIP_LOW = lanes(l -> l / 2 + (l % 2) * 16);
+    private static final FloatVector ZIP_HIGH = lanes(l -> 8 + l / 2 + (l % 2) * 16);
+    /**
+     * Output vector m (0–2) of an 8-column half holds flat positions f = 16m + l = 6·kk + i, i.e. lane
+     * 2·kk + i%2 of pair stream i/2 (p, q or r): first p and q are merged (lanes meant for r left at 0),
+     * then r's lanes are taken over the merge.
+     */
+    private static final FloatVector[] FROM_PQ = new FloatVector[3], FROM_R = new FloatVector[3];
+
+    static {
+        for (int m = 0; m < 3; m++) {
+            int half = m;
+            FROM_PQ[m] = lanes(l -> {
+                int f = 16 * half + l, stream = f % 6 / 2, lane = 2 * (f / 6) + f % 2;
+                return stream == 0 ? lane : stream == 1 ? 16 + lane : 0;
+            });
+            FROM_R[m] = lanes(l -> {
+                int f = 16 * half + l, stream = f % 6 / 2, lane = 2 * (f / 6) + f % 2;
+                return stream == 2 ? 16 + lane : l;
+            });
+        }
+    }
+
+    private static FloatVector lanes(java.util.function.IntUnaryOperator index) {
+        float[] values = new float[F.length()];
+        for (int l = 0; l < values.length; l++) values[l] = INTERLEAVE_IN_REGISTERS ? index.applyAsInt(l) : 0;
+        return FloatVector.fromArray(F, values, 0);
     }
 
     /** Stores (first column block) or adds the first {@code rowCount} rows of a scratch tile {@code [tokens, PANEL]}. */
