@@ -158,26 +158,53 @@ public final class Attention {
         }
     }
 
-    /** Scale, soft-cap and softmax over the visible range, in place. */
+    /**
+     * Scale, soft-cap and softmax over the visible range, in place. Three small passes, each its own
+     * method taking arrays: the vector exp and tanh must inline into their loops (a vector crossing a
+     * call that is not inlined is boxed). In one method, once Gemma 2's soft-capped prefill had warmed the
+     * soft-cap branch, the JIT stopped inlining exp there and SigLIP's attention slowed down by a third.
+     */
     private static void finishScores(float[] s, int lo, int hi, float scale, float softCap) {
+        float max = softCap > 0 ? scaleSoftCapAndMax(s, lo, hi, scale, softCap) : scaleAndMax(s, lo, hi, scale);
+        float inv = (float) (1.0 / exponentiateAndSum(s, lo, hi, max));
+        int i = lo;
+        for (; i + L <= hi; i += L) FloatVector.fromArray(F, s, i).mul(inv).intoArray(s, i);
+        for (; i < hi; i++) s[i] *= inv;
+    }
+
+    /** {@code s[i] *= scale} over [lo, hi); returns the largest. */
+    private static float scaleAndMax(float[] s, int lo, int hi, float scale) {
         int i = lo;
         FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (; i + L <= hi; i += L) {
             FloatVector v = FloatVector.fromArray(F, s, i).mul(scale);
-            if (softCap > 0) v = Ops.softCap(v, softCap);
             v.intoArray(s, i);
             max = max.max(v);
         }
         float m = max.reduceLanes(VectorOperators.MAX);
-        for (; i < hi; i++) {
-            float v = s[i] * scale;
-            if (softCap > 0) v = Ops.softCap(v, softCap);
-            s[i] = v;
-            m = Math.max(m, v);
+        for (; i < hi; i++) m = Math.max(m, s[i] *= scale);
+        return m;
+    }
+
+    /** {@code s[i] = softCap(s[i] · scale)} over [lo, hi); returns the largest. */
+    private static float scaleSoftCapAndMax(float[] s, int lo, int hi, float scale, float softCap) {
+        int i = lo;
+        FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (; i + L <= hi; i += L) {
+            FloatVector v = Ops.softCap(FloatVector.fromArray(F, s, i).mul(scale), softCap);
+            v.intoArray(s, i);
+            max = max.max(v);
         }
-        FloatVector vm = FloatVector.broadcast(F, m);
+        float m = max.reduceLanes(VectorOperators.MAX);
+        for (; i < hi; i++) m = Math.max(m, s[i] = Ops.softCap(s[i] * scale, softCap));
+        return m;
+    }
+
+    /** {@code s[i] = exp(s[i] − max)} over [lo, hi); returns their sum. */
+    private static double exponentiateAndSum(float[] s, int lo, int hi, float max) {
+        int i = lo;
+        FloatVector vm = FloatVector.broadcast(F, max);
         FloatVector sum = FloatVector.zero(F);
-        i = lo;
         for (; i + L <= hi; i += L) {
             FloatVector e = VectorMath.exp(FloatVector.fromArray(F, s, i).sub(vm));
             e.intoArray(s, i);
@@ -185,14 +212,11 @@ public final class Attention {
         }
         double total = Ops.sumLanes(sum);
         for (; i < hi; i++) {
-            float e = (float) Math.exp(s[i] - m);
+            float e = (float) Math.exp(s[i] - max);
             s[i] = e;
             total += e;
         }
-        float inv = (float) (1.0 / total);
-        i = lo;
-        for (; i + L <= hi; i += L) FloatVector.fromArray(F, s, i).mul(inv).intoArray(s, i);
-        for (; i < hi; i++) s[i] *= inv;
+        return total;
     }
 
     /** out[qo…] = Σ_j p_j · v_j over the visible keys; the head dimension is covered with a masked last vector. */
