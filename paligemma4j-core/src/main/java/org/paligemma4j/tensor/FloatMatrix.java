@@ -172,19 +172,36 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
             // Chunks of at least ~64k multiply-adds: enough to outweigh handing the chunk to a thread.
             int minRows = (int) Math.max(1, (1L << 16) / ((long) cols * tokens));
             boolean accumulate = p.epilogue().accumulates();
-            Parallel.forRange(w.rows, minRows, (from, to) -> {
-                w.matmulRows(x, tokens, p.out(), from, to, accumulate);
-                p.epilogue().finish(p.out(), 0, tokens, w.rows, from, to - from, p.bias());
-            });
+            if (tokens == 1) {
+                Parallel.forRange(w.rows, minRows, w.matvecTask(w.matvecInputs(x, 1), p.out(), accumulate));
+            } else {
+                Parallel.forRange(w.rows, minRows, (from, to) -> w.matmulRows(x, tokens, p.out(), from, to, accumulate));
+            }
+            p.epilogue().finish(p.out(), 0, tokens, w.rows, 0, w.rows, p.bias());
         }
     }
 
-    /** Rows [rowFrom, rowTo) of the product, single-threaded, stored or added into y. */
+    /**
+     * Decode's product (one input vector, prepared by {@link #matvecInputs}) as a task over ranges of rows
+     * for the worker threads. A format with its own kernel returns a lambda written in its own class, so
+     * that the threads call each format's loop through a separate class and the JIT compiles it with that
+     * format's kernel alone: through one shared lambda, a q4 model's layers and its q8 LM head met at one
+     * call site, the JIT inlined both kernels there, ran out of room, and left the lane sums out of line,
+     * boxing a vector per row.
+     */
+    Parallel.RangeBody matvecTask(float[] x, float[] y, boolean accumulate) {
+        return (from, to) -> matvecRows(x, 0, y, 0, from, to, accumulate);
+    }
+
+    /**
+     * Rows [rowFrom, rowTo) of the product, single-threaded, stored or added into y: four tokens at a time
+     * share each loaded weight vector, and the tokens left over (all of them, in decode) go through the
+     * format's {@link #matvecRows}.
+     */
     void matmulRows(float[] x, int tokens, float[] y, int rowFrom, int rowTo, boolean accumulate) {
-        int vectorCols = cols - cols % LANES;
-        for (int r = rowFrom; r < rowTo; r++) {
-            int t = 0;
-            for (; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
+        int vectorCols = cols - cols % LANES, tiled = tokens - tokens % TOKEN_TILE;
+        for (int r = rowFrom; r < rowTo && tiled > 0; r++) {
+            for (int t = 0; t < tiled; t += TOKEN_TILE) {
                 int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
                 FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
                 for (int c = 0; c < vectorCols; c += LANES) {
@@ -208,26 +225,42 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
                 put(y, (t + 2) * rows + r, s2, accumulate);
                 put(y, (t + 3) * rows + r, s3, accumulate);
             }
-            for (; t < tokens; t++) put(y, t * rows + r, dot(r, x, t * cols), accumulate);
         }
+        if (tiled == tokens) return;
+        float[] inputs = matvecInputs(x, tokens);
+        for (int t = tiled; t < tokens; t++) matvecRows(inputs, t * cols, y, t * rows, rowFrom, rowTo, accumulate);
     }
 
-    private static void put(float[] y, int i, float sum, boolean accumulate) {
+    static void put(float[] y, int i, float sum, boolean accumulate) {
         y[i] = accumulate ? y[i] + sum : sum;
     }
 
-    /** Row r of W dotted with {@code x[xOffset…]}: the decode kernel. Formats with cheaper loops override it. */
-    float dot(int r, float[] x, int xOffset) {
+    /**
+     * The inputs x {@code [tokens, cols]} as {@link #matvecRows} reads them: x itself, unless a format's
+     * kernel wants them prepared once per product rather than once per row.
+     */
+    float[] matvecInputs(float[] x, int tokens) {
+        return x;
+    }
+
+    /**
+     * {@code y[yOffset + r] = W[r] · x[xOffset…]} (or {@code +=}) for rows [rowFrom, rowTo), x from
+     * {@link #matvecInputs}: the decode kernel. Each format with its own loop overrides this whole method,
+     * not just a per-row dot product, and hands it to the threads through {@link #matvecTask}.
+     */
+    void matvecRows(float[] x, int xOffset, float[] y, int yOffset, int rowFrom, int rowTo, boolean accumulate) {
         int vectorCols = cols - cols % LANES;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        int c = 0;
-        for (; c + 2 * LANES <= vectorCols; c += 2 * LANES) {
-            a0 = load(r, c).fma(FloatVector.fromArray(F, x, xOffset + c), a0);
-            a1 = load(r, c + LANES).fma(FloatVector.fromArray(F, x, xOffset + c + LANES), a1);
+        for (int r = rowFrom; r < rowTo; r++) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0;
+            int c = 0;
+            for (; c + 2 * LANES <= vectorCols; c += 2 * LANES) {
+                a0 = load(r, c).fma(FloatVector.fromArray(F, x, xOffset + c), a0);
+                a1 = load(r, c + LANES).fma(FloatVector.fromArray(F, x, xOffset + c + LANES), a1);
+            }
+            for (; c < vectorCols; c += LANES) a0 = load(r, c).fma(FloatVector.fromArray(F, x, xOffset + c), a0);
+            float s = Ops.sumLanes(a0.add(a1));
+            for (c = vectorCols; c < cols; c++) s += get(r, c) * x[xOffset + c];
+            put(y, yOffset + r, s, accumulate);
         }
-        for (; c < vectorCols; c += LANES) a0 = load(r, c).fma(FloatVector.fromArray(F, x, xOffset + c), a0);
-        float s = Ops.sumLanes(a0.add(a1));
-        for (c = vectorCols; c < cols; c++) s += get(r, c) * x[xOffset + c];
-        return s;
     }
 }

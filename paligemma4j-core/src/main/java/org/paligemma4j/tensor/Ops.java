@@ -100,12 +100,23 @@ public final class Ops {
     /**
      * The sum of all lanes in one fixed pairwise order (lane i with lane i + n/2, then the halves of that,
      * …). {@code reduceLanes(ADD)} leaves the order to the implementation, and compiled and interpreted
-     * code differ in it: the same product could change in the last bit as the JIT warmed up.
+     * code differ in it: the same product could change in the last bit as the JIT warmed up. The 16-lane
+     * folds are constants: read from an array, the shuffles were not, and where the JIT did not inline
+     * this method into its caller every fold allocated (the q8 LM head's decode allocated gigabytes).
      */
     static float sumLanes(FloatVector v) {
+        if (F.length() == 16) {
+            v = v.add(v.rearrange(FOLD_8));
+            v = v.add(v.rearrange(FOLD_4));
+            v = v.add(v.rearrange(FOLD_2));
+            v = v.add(v.rearrange(FOLD_1));
+            return v.lane(0);
+        }
         for (VectorShuffle<Float> fold : FOLDS) v = v.add(v.rearrange(fold));
         return v.lane(0);
     }
+
+    private static final VectorShuffle<Float> FOLD_8 = fold(8), FOLD_4 = fold(4), FOLD_2 = fold(2), FOLD_1 = fold(1);
 
     /** For each fold, lane i takes lane i + half: halves of the vector, then of the low half, and so on. */
     private static final VectorShuffle<Float>[] FOLDS = folds();
@@ -114,11 +125,12 @@ public final class Ops {
     private static VectorShuffle<Float>[] folds() {
         int steps = Integer.numberOfTrailingZeros(F.length());
         VectorShuffle<Float>[] folds = new VectorShuffle[steps];
-        for (int i = 0, half = F.length() / 2; i < steps; i++, half /= 2) {
-            int h = half;
-            folds[i] = VectorShuffle.fromOp(F, lane -> (lane + h) % F.length());
-        }
+        for (int i = 0, half = F.length() / 2; i < steps; i++, half /= 2) folds[i] = fold(half);
         return folds;
+    }
+
+    private static VectorShuffle<Float> fold(int half) {
+        return VectorShuffle.fromOp(F, lane -> (lane + half) % F.length());
     }
 
     /** {@link #softCap(float, float)} on all lanes. */

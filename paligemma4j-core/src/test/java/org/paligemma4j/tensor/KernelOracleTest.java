@@ -109,7 +109,7 @@ class KernelOracleTest {
     }
 
     @ParameterizedTest(name = "{0} {1}x{2} x {3} tokens")
-    @CsvSource({"Q8, 37, 48, 1", "Q8, 64, 4304, 1", "Q4, 33, 72, 1", "Q4, 64, 4304, 1", "Q8, 70, 104, 9", "Q4, 96, 300, 14"})
+    @CsvSource({"Q8, 37, 48, 1", "Q8, 64, 4304, 1", "Q4, 33, 72, 1", "Q4, 64, 4304, 1", "Q8, 70, 104, 9", "Q4, 96, 300, 14", "Q4, 40, 100, 3", "Q4, 40, 100, 5"})
     void quantizedMatricesMatchTheirOwnScalarReadAndStayCloseToTheSource(WeightFormat format, int rows, int cols, int tokens) {
         FloatMatrix source = matrix(DType.F32, rows, cols, rows + 7L * cols);
         FloatMatrix q = format == WeightFormat.Q8 ? Q8Matrix.quantize(source) : Q4Matrix.quantize(source);
