@@ -64,10 +64,14 @@ public final class Ops {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final float SQRT_2_OVER_PI = 0.7978845608028654f;
 
-    /** {@link #geluTanh(float)} on all lanes; the vector tanh keeps this off the profile (SigLIP's MLP, Gemma's GeGLU). */
+    /**
+     * {@link #geluTanh(float)} on all lanes (SigLIP's MLP, Gemma's GeGLU), as {@code x / (1 + e^{−2u})}, which
+     * equals {@code 0.5·x·(1 + tanh(u))}: one exp and one division instead of tanh's series, exp, division
+     * and blend (GELU over SigLIP's MLP activations 1.5 → 0.8 ms per layer and thread).
+     */
     static FloatVector geluTanh(FloatVector x) {
-        FloatVector inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(SQRT_2_OVER_PI);
-        return x.mul(0.5f).mul(VectorMath.tanh(inner).add(1f));
+        FloatVector minusTwoU = x.mul(x).mul(x).mul(0.044715f).add(x).mul(-2 * SQRT_2_OVER_PI);
+        return x.div(VectorMath.exp(minusTwoU).add(1f));
     }
 
     /** In place: {@code x[i] = geluTanh(x[i])} for the first n elements. */

@@ -43,6 +43,26 @@ class VectorMathTest {
         assertTrue(maxUlps(uniform(0, 80, 1 << 16, 3), VectorMath::exp, StrictMath::exp) <= 2);
     }
 
+    /**
+     * GELU (tanh approximation) against its exact value, x / (1 + e^{−2u}) in double precision (the same
+     * function as 0.5·x·(1 + tanh u), without that form's cancellation). Within 4 ulps from x = −1 up;
+     * below, the value shrinks like e^{2u} and an ulp of u becomes many ulps of the result, so there the
+     * bound is absolute: 2^−23·|x|, what rounding 1 + tanh u to float32 alone costs the reference.
+     */
+    @Test
+    void vectorGeluMatchesItsExactValue() {
+        DoubleUnaryOperator exact = x -> x / (1 + Math.exp(-2 * Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+        assertTrue(maxUlps(uniform(-1, 10, 1 << 18, 7), Ops::geluTanh, exact) <= 4);
+        assertTrue(maxUlps(uniform(-0.01, 0.01, 1 << 14, 8), Ops::geluTanh, exact) <= 4);
+        float[] x = uniform(-12, 0, 1 << 16, 9), y = new float[L];
+        for (int i = 0; i + L <= x.length; i += L) {
+            Ops.geluTanh(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, i)).intoArray(y, 0);
+            for (int j = 0; j < L; j++) {
+                assertEquals(exact.applyAsDouble(x[i + j]), y[j], 0x1p-23 * Math.abs(x[i + j]), "x = " + x[i + j]);
+            }
+        }
+    }
+
     @Test
     void expUnderflowsToZeroAndKeepsExactPoints() {
         float[] x = new float[L];
