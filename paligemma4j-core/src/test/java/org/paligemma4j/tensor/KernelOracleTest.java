@@ -72,6 +72,23 @@ class KernelOracleTest {
         }
     }
 
+    /** The norms' vector double-precision sums against sequential ones, over lengths that leave every tail. */
+    @ParameterizedTest(name = "{0} values")
+    @CsvSource({"0", "1", "15", "16", "17", "100", "1152", "2311"})
+    void normSumsMatchSequentialDoubleSums(int n) {
+        float[] x = vector(n + 5, n);
+        double sum = 0, squares = 0, deviations = 0;
+        for (int i = 0; i < n; i++) sum += x[5 + i];
+        float mean = (float) (n == 0 ? 0 : sum / n);
+        for (int i = 0; i < n; i++) {
+            squares += (double) x[5 + i] * x[5 + i];
+            deviations += (x[5 + i] - (double) mean) * (x[5 + i] - (double) mean);
+        }
+        assertEquals(sum, Ops.sum(x, 5, n), 1e-12 * Math.max(1, n));
+        assertEquals(squares, Ops.sumOfSquares(x, 5, n, 0f), 1e-12 * Math.max(1, n));
+        assertEquals(deviations, Ops.sumOfSquares(x, 5, n, mean), 1e-12 * Math.max(1, n));
+    }
+
     /**
      * Products sharing their inputs, each with its own row count, bias and epilogue, against the scalar
      * twin followed by the epilogue written out: stored, added onto a residual, through GELU.
