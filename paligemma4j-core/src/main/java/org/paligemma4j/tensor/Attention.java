@@ -87,11 +87,13 @@ public final class Attention {
                                      int kvHeads, int headDim, float scale, float softCap, AttentionMask mask, float[] out,
                                      int positions) {
         int groups = heads / kvHeads, kvStride = kvHeads * headDim, qStride = heads * headDim;
-        float[][] valuesByDim = new float[kvHeads][];
+        // Every kv head's values as [headDim, positions], in one buffer of the calling thread kept between
+        // calls (SigLIP allocated 32 MB of them per image): written per head by any thread, then read.
+        int headValues = headDim * positions;
+        float[] valuesByDim = SCRATCH.get().transposedValues(kvHeads * headValues);
         Parallel.forEach(kvHeads, kvh -> {
-            valuesByDim[kvh] = new float[headDim * positions];
-            TileTranspose.transpose(new ArrayMatrix("values", values, kvh * headDim, kvStride, positions, headDim),
-                    valuesByDim[kvh], 0, positions);
+            ArrayMatrix headValuesByPosition = new ArrayMatrix("values", values, kvh * headDim, kvStride, positions, headDim);
+            TileTranspose.transpose(headValuesByPosition, valuesByDim, kvh * headValues, positions);
         });
         // One head per task, its two products single-threaded: the heads keep every core busy. Queries and
         // keys are read in place, as this head's columns of their arrays.
@@ -110,15 +112,20 @@ public final class Attention {
             }
             // Oᵀ = P·V with the probabilities as the packed operand: its rows (queries) fill whole panels
             // where a head dimension such as SigLIP's 72 would leave one a quarter full. Same sums, same order.
-            PackedGemm.multiplySerial(new ArrayMatrix("probabilities", scores, queries, positions), valuesByDim[kvh], 0, positions,
+            PackedGemm.multiplySerial(new ArrayMatrix("probabilities", scores, queries, positions), valuesByDim, kvh * headValues, positions,
                     headDim, oh);
             TileTranspose.transpose(new ArrayMatrix("outputs", oh, headDim, queries), out, h * headDim, qStride);
         });
     }
 
-    /** Each thread's score and output buffers, kept between calls (a head's scores are 256 KB at 256 queries). */
+    /** Each thread's buffers, kept between calls (a head's scores are 256 KB at 256 queries). */
     private static final class Scratch {
-        private float[] scores = new float[0], outputs = new float[0];
+        private float[] scores = new float[0], outputs = new float[0], transposedValues = new float[0];
+
+        float[] transposedValues(int size) {
+            if (transposedValues.length < size) transposedValues = new float[size];
+            return transposedValues;
+        }
 
         float[] scores(int size) {
             if (scores.length < size) scores = new float[size];
