@@ -187,15 +187,15 @@ final class PackedGemm {
             FloatVector r4 = FloatVector.fromArray(F, x, s + 4 * stride), r5 = FloatVector.fromArray(F, x, s + 5 * stride);
             // First 8 columns, then the last 8: three output vectors each.
             FloatVector p = ZIP_LOW.selectFrom(r0, r1), q = ZIP_LOW.selectFrom(r2, r3), r = ZIP_LOW.selectFrom(r4, r5);
-            FROM_R[0].selectFrom(FROM_PQ[0].selectFrom(p, q), r).intoArray(packed, o);
-            FROM_R[1].selectFrom(FROM_PQ[1].selectFrom(p, q), r).intoArray(packed, o + 16);
-            FROM_R[2].selectFrom(FROM_PQ[2].selectFrom(p, q), r).intoArray(packed, o + 32);
+            FROM_R_0.selectFrom(FROM_PQ_0.selectFrom(p, q), r).intoArray(packed, o);
+            FROM_R_1.selectFrom(FROM_PQ_1.selectFrom(p, q), r).intoArray(packed, o + 16);
+            FROM_R_2.selectFrom(FROM_PQ_2.selectFrom(p, q), r).intoArray(packed, o + 32);
             p = ZIP_HIGH.selectFrom(r0, r1);
             q = ZIP_HIGH.selectFrom(r2, r3);
             r = ZIP_HIGH.selectFrom(r4, r5);
-            FROM_R[0].selectFrom(FROM_PQ[0].selectFrom(p, q), r).intoArray(packed, o + 48);
-            FROM_R[1].selectFrom(FROM_PQ[1].selectFrom(p, q), r).intoArray(packed, o + 64);
-            FROM_R[2].selectFrom(FROM_PQ[2].selectFrom(p, q), r).intoArray(packed, o + 80);
+            FROM_R_0.selectFrom(FROM_PQ_0.selectFrom(p, q), r).intoArray(packed, o + 48);
+            FROM_R_1.selectFrom(FROM_PQ_1.selectFrom(p, q), r).intoArray(packed, o + 64);
+            FROM_R_2.selectFrom(FROM_PQ_2.selectFrom(p, q), r).intoArray(packed, o + 80);
         }
     }
 
@@ -205,22 +205,24 @@ final class PackedGemm {
     /**
      * Output vector m (0–2) of an 8-column half holds flat positions f = 16m + l = 6·kk + i, i.e. lane
      * 2·kk + i%2 of pair stream i/2 (p, q or r): first p and q are merged (lanes meant for r left at 0),
-     * then r's lanes are taken over the merge.
+     * then r's lanes are taken over the merge. Separate constants, not an array: the JIT treats array
+     * elements as variables, and a lane pattern it cannot see may leave the selection to a slow path.
      */
-    private static final FloatVector[] FROM_PQ = new FloatVector[3], FROM_R = new FloatVector[3];
+    private static final FloatVector FROM_PQ_0 = fromPq(0), FROM_PQ_1 = fromPq(1), FROM_PQ_2 = fromPq(2);
+    private static final FloatVector FROM_R_0 = fromR(0), FROM_R_1 = fromR(1), FROM_R_2 = fromR(2);
 
-    static {
-        for (int m = 0; m < 3; m++) {
-            int half = m;
-            FROM_PQ[m] = lanes(l -> {
-                int f = 16 * half + l, stream = f % 6 / 2, lane = 2 * (f / 6) + f % 2;
-                return stream == 0 ? lane : stream == 1 ? 16 + lane : 0;
-            });
-            FROM_R[m] = lanes(l -> {
-                int f = 16 * half + l, stream = f % 6 / 2, lane = 2 * (f / 6) + f % 2;
-                return stream == 2 ? 16 + lane : l;
-            });
-        }
+    private static FloatVector fromPq(int m) {
+        return lanes(l -> {
+            int f = 16 * m + l, stream = f % 6 / 2, lane = 2 * (f / 6) + f % 2;
+            return stream == 0 ? lane : stream == 1 ? 16 + lane : 0;
+        });
+    }
+
+    private static FloatVector fromR(int m) {
+        return lanes(l -> {
+            int f = 16 * m + l, stream = f % 6 / 2, lane = 2 * (f / 6) + f % 2;
+            return stream == 2 ? 16 + lane : l;
+        });
     }
 
     private static FloatVector lanes(java.util.function.IntUnaryOperator index) {
