@@ -86,7 +86,6 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
         for (int c = vectorCols; c < cols; c++) out[offset + c] = get(r, c);
     }
 
-
     /**
      * Tells a matrix read from a mapped file that rows [from, to) will not be read again, so their pages
      * can leave this process's resident memory (quantizing at load would otherwise hold the whole stored
