@@ -1,5 +1,6 @@
 package org.paligemma4j.tensor;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 
 /** A float32 matrix on the heap: activations that take the weight side of a product (attention's keys and values). */
@@ -27,26 +28,13 @@ public final class ArrayMatrix extends FloatMatrix {
         this.rowStride = rowStride;
     }
 
-    /** Already float32: transposed in place, 16×16 tiles in registers (rows through {@code rowBuffer} at the edges). */
+    /** Already float32: the block transposed straight from this array, rows past {@code rowCount} zero. */
     @Override
-    void packTransposed(int r0, int rowCount, int k0, int kCount, float[] panel, int width, float[] rowBuffer) {
-        int vectorK = kCount - kCount % LANES;
-        if (TileTranspose.SUPPORTED && rowCount == width && width % LANES == 0) {
-            for (int j0 = 0; j0 < width; j0 += LANES) {
-                for (int kk = 0; kk < vectorK; kk += LANES) TileTranspose.pack(this, r0 + j0, k0 + kk, panel, kk * width + j0, width);
-            }
-            for (int j = 0; j < rowCount; j++) {
-                for (int kk = vectorK; kk < kCount; kk++) panel[kk * width + j] = get(r0 + j, k0 + kk);
-            }
-            return;
-        }
-        for (int j = 0; j < rowCount; j++) {
-            for (int kk = 0; kk < vectorK; kk += LANES) load(r0 + j, k0 + kk).intoArray(rowBuffer, kk);
-            for (int kk = vectorK; kk < kCount; kk++) rowBuffer[kk] = get(r0 + j, k0 + kk);
-            for (int kk = 0; kk < kCount; kk++) panel[kk * width + j] = rowBuffer[kk];
-        }
-        for (int j = rowCount; j < width; j++) {
-            for (int kk = 0; kk < kCount; kk++) panel[kk * width + j] = 0f;
+    void packTransposed(int r0, int rowCount, int k0, int kCount, float[] panel, int width) {
+        ArrayMatrix block = new ArrayMatrix(name, data, offset + r0 * rowStride + k0, rowStride, rowCount, kCount);
+        TileTranspose.transpose(block, panel, 0, width);
+        if (rowCount < width) {
+            for (int kk = 0; kk < kCount; kk++) Arrays.fill(panel, kk * width + rowCount, (kk + 1) * width, 0f);
         }
     }
 

@@ -106,14 +106,14 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
      * inlines sixteen loads, which the JIT manages for float32 arrays but not for every storage format
      * (it boxed each vector of a quantized load, allocating gigabytes per prefill).
      */
-    void packTransposed(int r0, int rowCount, int k0, int kCount, float[] panel, int width, float[] rowBuffer) {
+    void packTransposed(int r0, int rowCount, int k0, int kCount, float[] panel, int width) {
         float[] widened = WIDENED.get();
         if (widened.length < rowCount * kCount) {
             widened = new float[rowCount * kCount];
             WIDENED.set(widened);
         }
         for (int j = 0; j < rowCount; j++) widenRun(r0 + j, k0, kCount, widened, j * kCount);
-        new ArrayMatrix(name, widened, rowCount, kCount).packTransposed(0, rowCount, 0, kCount, panel, width, rowBuffer);
+        new ArrayMatrix(name, widened, rowCount, kCount).packTransposed(0, rowCount, 0, kCount, panel, width);
     }
 
     private static final ThreadLocal<float[]> WIDENED = ThreadLocal.withInitial(() -> new float[0]);

@@ -39,7 +39,7 @@ final class PackedGemm {
      * the collector promote in-flight buffers and grow the heap by hundreds of megabytes.
      */
     private static final class Scratch {
-        private float[] panel = new float[0], inputs = new float[0], rowBuffer = new float[0];
+        private float[] panel = new float[0], inputs = new float[0];
         final float[] edge = new float[TILE_TOKENS * PANEL];
 
         float[] panel(int size) {
@@ -48,10 +48,6 @@ final class PackedGemm {
 
         float[] inputs(int size) {
             return inputs = atLeast(inputs, size);
-        }
-
-        float[] rowBuffer(int size) {
-            return rowBuffer = atLeast(rowBuffer, size);
         }
 
         private static float[] atLeast(float[] buffer, int size) {
@@ -129,10 +125,9 @@ final class PackedGemm {
         Scratch scratch = SCRATCH.get();
         float[] panel = scratch.panel(kCount * PANEL);
         float[] edge = scratch.edge;
-        float[] rowBuffer = scratch.rowBuffer(kCount);
         for (int b = b0; b < b1; b++) {
             int r0 = b * PANEL, rowCount = Math.min(PANEL, rows - r0);
-            w.packTransposed(r0, rowCount, k0, kCount, panel, PANEL, rowBuffer);
+            w.packTransposed(r0, rowCount, k0, kCount, panel, PANEL);
             for (int tile = 0; tile < tiles; tile++) {
                 int t = tb + tile * TILE_TOKENS, tileTokens = Math.min(TILE_TOKENS, tb + tbCount - t);
                 int inputs = tile * TILE_TOKENS * kCount;
