@@ -90,7 +90,7 @@ public final class Attention {
         // Every kv head's values as [headDim, positions], in one buffer of the calling thread kept between
         // calls (SigLIP allocated 32 MB of them per image): written per head by any thread, then read.
         int headValues = headDim * positions;
-        float[] valuesByDim = SCRATCH.get().transposedValues(kvHeads * headValues);
+        float[] valuesByDim = TRANSPOSED_VALUES.atLeast(kvHeads * headValues);
         Parallel.forEach(kvHeads, kvh -> {
             ArrayMatrix headValuesByPosition = new ArrayMatrix("values", values, kvh * headDim, kvStride, positions, headDim);
             TileTranspose.transpose(headValuesByPosition, valuesByDim, kvh * headValues, positions);
@@ -99,8 +99,7 @@ public final class Attention {
         // keys are read in place, as this head's columns of their arrays.
         Parallel.forEach(heads, h -> {
             int kvh = h / groups;
-            Scratch scratch = SCRATCH.get();
-            float[] scores = scratch.scores(queries * positions), oh = scratch.outputs(headDim * queries);
+            float[] scores = SCORES.atLeast(queries * positions), oh = OUTPUTS.atLeast(headDim * queries);
             ArrayMatrix headKeys = new ArrayMatrix("keys", keys, kvh * headDim, kvStride, positions, headDim);
             PackedGemm.multiplySerial(headKeys, q, h * headDim, qStride, queries, scores); // [queries, positions]
             for (int i = 0; i < queries; i++) {
@@ -119,26 +118,7 @@ public final class Attention {
     }
 
     /** Each thread's buffers, kept between calls (a head's scores are 256 KB at 256 queries). */
-    private static final class Scratch {
-        private float[] scores = new float[0], outputs = new float[0], transposedValues = new float[0];
-
-        float[] transposedValues(int size) {
-            if (transposedValues.length < size) transposedValues = new float[size];
-            return transposedValues;
-        }
-
-        float[] scores(int size) {
-            if (scores.length < size) scores = new float[size];
-            return scores;
-        }
-
-        float[] outputs(int size) {
-            if (outputs.length < size) outputs = new float[size];
-            return outputs;
-        }
-    }
-
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    private static final ThreadBuffer SCORES = new ThreadBuffer(), OUTPUTS = new ThreadBuffer(), TRANSPOSED_VALUES = new ThreadBuffer();
 
     /** {@code [positions, kvHeads·headDim]} → this head's keys as {@code [headDim, positions]} (rows padded to whole vectors). */
     private static float[] transposeKeys(float[] keys, int kvh, int kvStride, int headDim, int positions) {

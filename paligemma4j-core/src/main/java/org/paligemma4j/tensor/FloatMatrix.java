@@ -107,16 +107,12 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
      * (it boxed each vector of a quantized load, allocating gigabytes per prefill).
      */
     void packTransposed(int r0, int rowCount, int k0, int kCount, float[] panel, int width) {
-        float[] widened = WIDENED.get();
-        if (widened.length < rowCount * kCount) {
-            widened = new float[rowCount * kCount];
-            WIDENED.set(widened);
-        }
+        float[] widened = WIDENED.atLeast(rowCount * kCount);
         for (int j = 0; j < rowCount; j++) widenRun(r0 + j, k0, kCount, widened, j * kCount);
         new ArrayMatrix(name, widened, rowCount, kCount).packTransposed(0, rowCount, 0, kCount, panel, width);
     }
 
-    private static final ThreadLocal<float[]> WIDENED = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadBuffer WIDENED = new ThreadBuffer();
 
     /** {@code out[offset + i] = W[r][c0 + i]} for i < count: whole vectors where they line up, elements elsewhere. */
     private void widenRun(int r, int c0, int count, float[] out, int offset) {

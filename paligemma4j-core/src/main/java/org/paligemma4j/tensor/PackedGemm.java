@@ -34,28 +34,8 @@ final class PackedGemm {
 
     private PackedGemm() {}
 
-    /**
-     * Each thread's packing buffers, kept between calls: a prefill allocating megabytes per product made
-     * the collector promote in-flight buffers and grow the heap by hundreds of megabytes.
-     */
-    private static final class Scratch {
-        private float[] panel = new float[0], inputs = new float[0];
-        final float[] edge = new float[TILE_TOKENS * PANEL];
-
-        float[] panel(int size) {
-            return panel = atLeast(panel, size);
-        }
-
-        float[] inputs(int size) {
-            return inputs = atLeast(inputs, size);
-        }
-
-        private static float[] atLeast(float[] buffer, int size) {
-            return buffer.length >= size ? buffer : new float[size];
-        }
-    }
-
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** Each thread's packed inputs, weight panel and edge tile. */
+    private static final ThreadBuffer INPUTS = new ThreadBuffer(), PANELS = new ThreadBuffer(), EDGES = new ThreadBuffer();
 
     /** All the products, their row panels split across the threads. */
     static void multiply(Product[] products, float[] x, int tokens) {
@@ -97,7 +77,7 @@ final class PackedGemm {
         int kBlocks = (cols + K_BLOCK - 1) / K_BLOCK, kBlock = ((cols + kBlocks - 1) / kBlocks + 31) / 32 * 32;
         int tokenBlock = Math.min(TOKEN_BLOCK, Math.max(1, PACKED_INPUTS_BUDGET / kBlock / TILE_TOKENS) * TILE_TOKENS);
         int tilesPerBlock = (Math.min(tokens, tokenBlock) + TILE_TOKENS - 1) / TILE_TOKENS;
-        float[] packedInputs = SCRATCH.get().inputs(tilesPerBlock * TILE_TOKENS * kBlock);
+        float[] packedInputs = INPUTS.atLeast(tilesPerBlock * TILE_TOKENS * kBlock);
         for (int tb = 0; tb < tokens; tb += tokenBlock) {
             int tbCount = Math.min(tokenBlock, tokens - tb);
             for (int k0 = 0; k0 < cols; k0 += kBlock) {
@@ -122,9 +102,7 @@ final class PackedGemm {
         float[] y = product.out();
         int rows = w.rows, tiles = (tbCount + TILE_TOKENS - 1) / TILE_TOKENS;
         boolean first = k0 == 0 && !product.epilogue().accumulates(), last = k0 + kCount == w.cols;
-        Scratch scratch = SCRATCH.get();
-        float[] panel = scratch.panel(kCount * PANEL);
-        float[] edge = scratch.edge;
+        float[] panel = PANELS.atLeast(kCount * PANEL), edge = EDGES.atLeast(TILE_TOKENS * PANEL);
         for (int b = b0; b < b1; b++) {
             int r0 = b * PANEL, rowCount = Math.min(PANEL, rows - r0);
             w.packTransposed(r0, rowCount, k0, kCount, panel, PANEL);

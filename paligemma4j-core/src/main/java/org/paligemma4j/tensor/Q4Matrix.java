@@ -91,16 +91,12 @@ public final class Q4Matrix extends BlockQuantizedMatrix {
      */
     private static final float HIGH_HALF_SCALE = 0x1p24f, SUM_UNSCALE = 0x1p-28f;
 
-    private static final ThreadLocal<float[]> PREPARED_INPUTS = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadBuffer PREPARED_INPUTS = new ThreadBuffer();
 
     /** x with the upper 16 columns of every whole block times 2^24 (a thread's own copy). */
     @Override
     float[] matvecInputs(float[] x, int tokens) {
-        float[] prepared = PREPARED_INPUTS.get();
-        if (prepared.length < tokens * cols) {
-            prepared = new float[tokens * cols];
-            PREPARED_INPUTS.set(prepared);
-        }
+        float[] prepared = PREPARED_INPUTS.atLeast(tokens * cols);
         int fullBlocks = cols / BLOCK;
         for (int t = 0; t < tokens; t++) {
             int o = t * cols;
