@@ -185,17 +185,26 @@ final class PackedGemm {
     private static final FloatVector FROM_R_0 = fromR(0), FROM_R_1 = fromR(1), FROM_R_2 = fromR(2);
 
     private static FloatVector fromPq(int m) {
-        return lanes(l -> {
-            int f = 16 * m + l, stream = f % 6 / 2, lane = 2 * (f / 6) + f % 2;
-            return stream == 0 ? lane : stream == 1 ? 16 + lane : 0;
+        return lanes(l -> switch (pairStream(m, l)) {
+            case 0 -> laneInStream(m, l);
+            case 1 -> 16 + laneInStream(m, l);
+            default -> 0;
         });
     }
 
     private static FloatVector fromR(int m) {
-        return lanes(l -> {
-            int f = 16 * m + l, stream = f % 6 / 2, lane = 2 * (f / 6) + f % 2;
-            return stream == 2 ? 16 + lane : l;
-        });
+        return lanes(l -> pairStream(m, l) == 2 ? 16 + laneInStream(m, l) : l);
+    }
+
+    /** The pair stream (0 = p, 1 = q, 2 = r) that lane l of output vector m comes from. */
+    private static int pairStream(int m, int l) {
+        return (16 * m + l) % TILE_TOKENS / 2;
+    }
+
+    /** The lane of its pair stream that lane l of output vector m comes from. */
+    private static int laneInStream(int m, int l) {
+        int f = 16 * m + l;
+        return 2 * (f / TILE_TOKENS) + f % 2;
     }
 
     private static FloatVector lanes(java.util.function.IntUnaryOperator index) {
