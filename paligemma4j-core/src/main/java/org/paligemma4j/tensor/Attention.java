@@ -124,10 +124,7 @@ public final class Attention {
     private static float[] transposeKeys(float[] keys, int kvh, int kvStride, int headDim, int positions) {
         int width = positions + L;
         float[] t = new float[headDim * width];
-        for (int j = 0; j < positions; j++) {
-            int src = j * kvStride + kvh * headDim;
-            for (int d = 0; d < headDim; d++) t[d * width + j] = keys[src + d];
-        }
+        TileTranspose.transpose(new ArrayMatrix("keys", keys, kvh * headDim, kvStride, positions, headDim), t, 0, width);
         return t;
     }
 
