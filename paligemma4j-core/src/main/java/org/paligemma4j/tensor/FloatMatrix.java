@@ -240,8 +240,8 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
 
     /**
      * {@code y[yOffset + r] = W[r] · x[xOffset…]} (or {@code +=}) for rows [rowFrom, rowTo), x from
-     * {@link #matvecInputs}: the decode kernel. The quantized formats override it with their own dot
-     * products, and each hands it to the threads through its own {@link #matvecTask}.
+     * {@link #matvecInputs}: the decode kernel. Each format with its own loop overrides this whole method,
+     * not just a per-row dot product, and hands it to the threads through {@link #matvecTask}.
      */
     void matvecRows(float[] x, int xOffset, float[] y, int yOffset, int rowFrom, int rowTo, boolean accumulate) {
         int vectorCols = cols - cols % LANES;
