@@ -43,19 +43,6 @@ public abstract sealed class BlockQuantizedMatrix extends FloatMatrix permits Q8
         });
     }
 
-    /**
-     * The decode loop over rows, with the format's {@link #dot}. Each format still hands it to the threads
-     * through a lambda of its own class ({@link FloatMatrix#matvecTask}): inlined there, the receiver's
-     * exact class lets the JIT inline that format's dot product alone.
-     */
-    @Override
-    final void matvecRows(float[] x, int xOffset, float[] y, int yOffset, int rowFrom, int rowTo, boolean accumulate) {
-        for (int r = rowFrom; r < rowTo; r++) put(y, yOffset + r, dot(r, x, xOffset), accumulate);
-    }
-
-    /** Row r of the weights times {@code x[xOffset…]} (x from {@link #matvecInputs}). */
-    abstract float dot(int r, float[] x, int xOffset);
-
     /** Stores row r from {@code row} (its {@code cols} weights, then zeros up to a whole block). */
     abstract void quantizeRow(int r, float[] row);
 

@@ -116,13 +116,17 @@ public final class Q4Matrix extends BlockQuantizedMatrix {
         return (from, to) -> matvecRows(x, 0, y, 0, from, to, accumulate);
     }
 
+    @Override
+    void matvecRows(float[] x, int xOffset, float[] y, int yOffset, int rowFrom, int rowTo, boolean accumulate) {
+        for (int r = rowFrom; r < rowTo; r++) put(y, yOffset + r, dot(r, x, xOffset), accumulate);
+    }
+
     /**
      * Per block: both halves times x as small integers, then one FMA by the block's scale, into two
      * accumulators by turns. One call of {@link #block} in the loop: unrolled by hand it was inlined
      * twice, and the JIT ran out of nodes before inlining the lane sum.
      */
-    @Override
-    float dot(int r, float[] x, int xOffset) {
+    private float dot(int r, float[] x, int xOffset) {
         int fullBlocks = cols / BLOCK;
         int scaleBase = r * blocksPerRow;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;

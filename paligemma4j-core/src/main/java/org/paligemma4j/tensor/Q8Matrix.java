@@ -64,9 +64,13 @@ public final class Q8Matrix extends BlockQuantizedMatrix {
         return (from, to) -> matvecRows(x, 0, y, 0, from, to, accumulate);
     }
 
-    /** Per block: two int8×x vector products, then one FMA by the block's scale. */
     @Override
-    float dot(int r, float[] x, int xOffset) {
+    void matvecRows(float[] x, int xOffset, float[] y, int yOffset, int rowFrom, int rowTo, boolean accumulate) {
+        for (int r = rowFrom; r < rowTo; r++) put(y, yOffset + r, dot(r, x, xOffset), accumulate);
+    }
+
+    /** Per block: two int8×x vector products, then one FMA by the block's scale. */
+    private float dot(int r, float[] x, int xOffset) {
         int fullBlocks = cols / BLOCK;
         int base = r * cols, scaleBase = r * blocksPerRow;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
