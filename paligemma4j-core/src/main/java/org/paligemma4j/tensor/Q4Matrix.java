@@ -116,6 +116,11 @@ public final class Q4Matrix extends BlockQuantizedMatrix {
         return (from, to) -> matvecRows(x, 0, y, 0, from, to, accumulate);
     }
 
+    /**
+     * This class's own copy of the row loop: the JIT also compiles the loop by itself (on-stack replacement
+     * of the LM head's long runs), and one loop shared with the other format met both dot products at one
+     * call site (see {@link FloatMatrix#matvecTask}).
+     */
     @Override
     void matvecRows(float[] x, int xOffset, float[] y, int yOffset, int rowFrom, int rowTo, boolean accumulate) {
         for (int r = rowFrom; r < rowTo; r++) put(y, yOffset + r, dot(r, x, xOffset), accumulate);
