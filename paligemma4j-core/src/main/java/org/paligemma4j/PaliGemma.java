@@ -5,8 +5,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.IntStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.paligemma4j.generate.GenerationListener;
 import org.paligemma4j.generate.GenerationOptions;
-import org.paligemma4j.generate.Generator;
+import org.paligemma4j.generate.GenerationResult;
+import org.paligemma4j.generate.Sequence;
 import org.paligemma4j.generate.Prompt;
 import org.paligemma4j.generate.TokenListener;
 import org.paligemma4j.image.ImageLoader;
@@ -14,6 +18,7 @@ import org.paligemma4j.image.ImagePreprocessor;
 import org.paligemma4j.image.RgbImage;
 import org.paligemma4j.io.GenerationConfig;
 import org.paligemma4j.io.PaliGemmaConfig;
+import org.paligemma4j.model.ImageFeatureCache;
 import org.paligemma4j.model.PaliGemmaModel;
 import org.paligemma4j.tokenizer.Tokenizer;
 
@@ -33,6 +38,10 @@ public final class PaliGemma implements AutoCloseable {
     private final Tokenizer tokenizer;
     private final ImagePreprocessor preprocessor;
     private final GenerationConfig generationConfig;
+    private final ImageFeatureCache featureCache = new ImageFeatureCache(DEFAULT_FEATURE_CACHE_BYTES);
+
+    /** Room for the features of about 50 images at 224 px (5 MB each for a 3B model) or 3 at 896 px. */
+    public static final long DEFAULT_FEATURE_CACHE_BYTES = 256L << 20;
 
     private PaliGemma(PaliGemmaModel model, Tokenizer tokenizer, ImagePreprocessor preprocessor, GenerationConfig generationConfig) {
         this.model = model;
@@ -73,9 +82,28 @@ public final class PaliGemma implements AutoCloseable {
 
     /** Prompt ids for {@code text} (and an optional training suffix), as the reference processor builds them. */
     public Prompt prompt(String text, String suffix) {
-        PaliGemmaConfig c = model.config();
-        return Prompt.of(tokenizer, c.imageTokenIndex(), c.numImageTokens(), c.bosTokenId(), tokenizer.eosId(), text, suffix);
+        return prompt(text, suffix, 1);
     }
+
+    /**
+     * Prompt ids for {@code text} with {@code images} images: all their image tokens first, in image order, then
+     * {@code <bos>}, the text and {@code \n}. A text that starts with {@code <image>} tokens (the processor's
+     * explicit form) must start with one per image; they are replaced by the images' tokens, which gives the
+     * same ids.
+     */
+    public Prompt prompt(String text, String suffix, int images) {
+        PaliGemmaConfig c = model.config();
+        int explicit = 0;
+        while (text.startsWith(IMAGE_TOKEN, explicit * IMAGE_TOKEN.length())) explicit++;
+        if (explicit > 0 && explicit != images) {
+            throw new IllegalArgumentException("the prompt starts with " + explicit + " " + IMAGE_TOKEN + " token"
+                    + (explicit == 1 ? "" : "s") + " but " + images + " image" + (images == 1 ? " was" : "s were") + " given");
+        }
+        return Prompt.of(tokenizer, c.imageTokenIndex(), c.numImageTokens() * images, c.bosTokenId(), tokenizer.eosId(),
+                text.substring(explicit * IMAGE_TOKEN.length()), suffix);
+    }
+
+    private static final String IMAGE_TOKEN = "<image>";
 
     /** Ids that end generation: config.json's and generation_config.json's end-of-sequence ids. */
     public int[] stopIds() {
@@ -83,37 +111,66 @@ public final class PaliGemma implements AutoCloseable {
                 .distinct().toArray();
     }
 
-    /**
-     * The generated ids (a final {@code <eos>} included when produced) and their decoded text, with how long the
-     * image encoding, prefill and decoding took. Immutable: {@link #ids()} returns a copy.
-     */
-    public record Output(int[] ids, String text, boolean stoppedOnEos, double imageSeconds, Generator.Timings timings,
-                         int promptTokens) {
-        public Output {
-            ids = ids.clone();
-        }
-
-        @Override
-        public int[] ids() {
-            return ids.clone();
-        }
+    /** The image features of recently seen images (bounded; see {@link ImageFeatureCache}). */
+    public ImageFeatureCache featureCache() {
+        return featureCache;
     }
 
-    public Output generate(Path image, String prompt, GenerationOptions options) throws IOException {
+    /**
+     * A prompt ready for decoding: its ids and the decoder input of its images, with how long encoding them took
+     * ({@code imageCached} when every image's features came from the feature cache).
+     */
+    public record PreparedPrompt(int[] ids, PaliGemmaModel.ImageEmbedding image, double imageSeconds, boolean imageCached) {}
+
+    /**
+     * Builds the prompt for {@code images} (each through the vision encoder on its own, or from the feature
+     * cache) and checks that it fits the model's positions with {@code maxNewTokens} more.
+     *
+     * @throws IllegalArgumentException when there is no image, the prompt's image tokens do not match, or it is too long
+     */
+    public PreparedPrompt prepare(List<RgbImage> images, String text, int maxNewTokens) {
+        if (images.isEmpty()) throw new IllegalArgumentException("PaliGemma needs at least one image");
+        Prompt p = prompt(text, null, images.size());
+        checkLength(p.ids().length, maxNewTokens);
+        long t0 = System.nanoTime();
+        boolean allCached = true;
+        List<PaliGemmaModel.ImageEmbedding> parts = new ArrayList<>(images.size());
+        for (RgbImage image : images) {
+            float[] pixels = preprocessor.pixelValues(image);
+            String key = ImageFeatureCache.key(pixels);
+            PaliGemmaModel.ImageEmbedding e = featureCache.get(key);
+            if (e == null) {
+                allCached = false;
+                e = model.encodeImage(pixels).decoderInput();
+                featureCache.put(key, e);
+            }
+            parts.add(e);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        return new PreparedPrompt(p.ids(), PaliGemmaModel.ImageEmbedding.concat(parts), seconds, allCached);
+    }
+
+    /** A decoding slot for a prepared prompt (run alone or in an engine's batch). */
+    public Sequence newSequence(PreparedPrompt prompt, GenerationOptions options, GenerationListener listener) {
+        return new Sequence(model, tokenizer, prompt.ids(), prompt.image(), options, stopIds(), listener);
+    }
+
+    public GenerationResult generate(Path image, String prompt, GenerationOptions options) throws IOException {
         return generate(ImageLoader.load(image), prompt, options, null);
     }
 
     /** Generates from a decoded image; {@code listener} (may be null) sees each token as it is chosen. */
-    public Output generate(RgbImage image, String prompt, GenerationOptions options, TokenListener listener) {
-        Prompt p = prompt(prompt, null);
-        checkLength(p.ids().length, options.maxNewTokens());
-        long t0 = System.nanoTime();
-        var embedding = model.encodeImage(preprocessor.pixelValues(image));
-        double imageSeconds = (System.nanoTime() - t0) / 1e9;
-        var result = new Generator(model, stopIds()).generate(
-                new Generator.Request(p.ids(), embedding, options, false, null), listener);
-        return new Output(result.ids(), tokenizer.decode(result.ids()), result.stoppedOnStopId(), imageSeconds,
-                result.timings(), p.ids().length);
+    public GenerationResult generate(RgbImage image, String prompt, GenerationOptions options, TokenListener listener) {
+        return generate(List.of(image), prompt, options, listener == null ? null : (id, text) -> listener.onToken(id));
+    }
+
+    /**
+     * Generates from one or more images (all their image tokens first, in order); {@code listener} (may be null)
+     * sees each token and the text it makes final.
+     */
+    public GenerationResult generate(List<RgbImage> images, String prompt, GenerationOptions options, GenerationListener listener) {
+        PreparedPrompt p = prepare(images, prompt, options.maxNewTokens());
+        return newSequence(p, options, listener).generateAlone(p.imageSeconds(), p.imageCached());
     }
 
     /** Refuses prompts the model cannot position (RoPE is only trained up to max_position_embeddings). */

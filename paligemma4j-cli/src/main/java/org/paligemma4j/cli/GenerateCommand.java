@@ -37,7 +37,7 @@ final class GenerateCommand implements Callable<Integer> {
         var options = sampling.toOptions(model);
         RgbImage picture = ImageLoader.load(image);
         try (ModelSession session = ModelSession.open(dir, output)) {
-            PaliGemma.Output result = session.model().generate(picture, prompt, options, session.listener());
+            org.paligemma4j.generate.GenerationResult result = session.model().generate(picture, prompt, options, session.listener());
             if (output.json) {
                 String ids = Arrays.stream(result.ids()).mapToObj(Integer::toString).collect(Collectors.joining(","));
                 session.out().println("{\"ids\":[" + ids + "],\"text\":\"" + Json.escape(result.text()) + "\"}");

@@ -53,12 +53,12 @@ final class ModelSession implements AutoCloseable {
     }
 
     /** With --verbose, the timing line of {@code result} on stderr. */
-    void reportTimings(PaliGemma.Output result) {
+    void reportTimings(org.paligemma4j.generate.GenerationResult result) {
         if (!output.verbose) return;
         var t = result.timings();
         System.err.printf(Locale.ROOT,
                 "load %.2f s | image encode %.2f s | prefill %.2f s for %d tokens | %d tokens decoded at %.2f tok/s%n",
-                loadSeconds, result.imageSeconds(), t.prefillSeconds(), result.promptTokens(), t.decodedTokens(),
+                loadSeconds, result.timings().imageSeconds(), t.prefillSeconds(), result.promptTokens(), t.decodedTokens(),
                 t.decodedTokens() == 0 ? 0 : t.decodedTokens() / t.decodeSeconds());
     }
 

@@ -136,6 +136,82 @@ final class GemmaDecoder {
         cache.advance(tokens);
     }
 
+    /**
+     * One decode step for several sequences at once: row t of {@code x [rows, hidden]} is the next input
+     * embedding of the sequence whose cache is {@code caches[t]}, at that cache's next position. The weight
+     * products run over all rows together (each weight read once per step) and each row's arithmetic is
+     * exactly that of {@link #forward} with one token, so a sequence's results do not depend on its batch;
+     * attention reads each sequence's own cache. On return {@code x} holds the final-normed hidden states.
+     */
+    void forwardStep(float[] x, int rows, KvCache[] caches, int[] prefixLengths, SlidingWindowSemantics semantics) {
+        int hidden = config.hiddenSize(), headDim = config.headDim();
+        int heads = config.numAttentionHeads(), kvHeads = config.numKeyValueHeads();
+        float eps = (float) config.rmsNormEps();
+        float scale = (float) Math.pow(config.queryPreAttnScalar(), -0.5);
+        float attnCap = config.attnLogitSoftcap() == null ? 0f : config.attnLogitSoftcap().floatValue();
+        int qWidth = heads * headDim, kvWidth = kvHeads * headDim;
+
+        float[] normed = new float[rows * hidden];
+        float[] q = new float[rows * qWidth], k = new float[rows * kvWidth], v = new float[rows * kvWidth];
+        float[] attended = new float[q.length];
+        float[] rowQuery = new float[qWidth], rowAttended = new float[qWidth];
+        float[] projected = new float[rows * hidden];
+        float[] gate = new float[rows * config.intermediateSize()];
+        float[] up = new float[gate.length];
+        float[][] cos = new float[rows][headDim], sin = new float[rows][headDim];
+        int[] positions = new int[rows];
+        for (int t = 0; t < rows; t++) {
+            caches[t].ensureRoom(1);
+            positions[t] = caches[t].length();
+            rope.tables(positions[t], cos[t], sin[t]);
+        }
+
+        for (int l = 0; l < layers.length; l++) {
+            Layer layer = layers[l];
+            Ops.rmsNorm(x, normed, rows, hidden, layer.inputNorm, eps);
+            FloatMatrix.matvecAll(normed, rows, layer.q.into(q), layer.k.into(k), layer.v.into(v));
+            for (int t = 0; t < rows; t++) {
+                int pos = positions[t];
+                rope.apply(q, t * qWidth, heads, pos, cos[t], sin[t]);
+                rope.apply(k, t * kvWidth, kvHeads, pos, cos[t], sin[t]);
+                KvCache cache = caches[t];
+                System.arraycopy(k, t * kvWidth, cache.keys[l], pos * kvWidth, kvWidth);
+                System.arraycopy(v, t * kvWidth, cache.values[l], pos * kvWidth, kvWidth);
+                PrefixLmMask mask = PrefixLmMask.forLayer(prefixLengths[t], config.isSlidingWindowLayer(l), config.slidingWindow(), semantics);
+                System.arraycopy(q, t * qWidth, rowQuery, 0, qWidth);
+                Attention.attend(rowQuery, 1, pos, cache.keys[l], cache.values[l], heads, kvHeads, headDim, scale, attnCap,
+                        mask, rowAttended);
+                System.arraycopy(rowAttended, 0, attended, t * qWidth, qWidth);
+            }
+            FloatMatrix.matvecAll(attended, rows, layer.o.into(projected));
+            if (config.postNorms()) Ops.rmsNorm(projected, projected, rows, hidden, layer.postAttentionNorm, eps);
+            Ops.add(x, projected, rows * hidden);
+
+            Ops.rmsNorm(x, normed, rows, hidden, config.postNorms() ? layer.preFeedforwardNorm : layer.postAttentionNorm, eps);
+            FloatMatrix.matvecAll(normed, rows, layer.gate.into(gate), layer.up.into(up));
+            // Row by row: the vector kernels' ragged tail must fall where a lone sequence's does.
+            int inner = config.intermediateSize();
+            for (int t = 0; t < rows; t++) Ops.geglu(gate, t * inner, up, t * inner, inner);
+            FloatMatrix.matvecAll(gate, rows, layer.down.into(projected));
+            if (config.postNorms()) Ops.rmsNorm(projected, projected, rows, hidden, layer.postFeedforwardNorm, eps);
+            Ops.add(x, projected, rows * hidden);
+        }
+        Ops.rmsNorm(x, x, rows, hidden, finalNorm, eps);
+        for (KvCache cache : caches) cache.advance(1);
+    }
+
+    /** Logits {@code [rows, vocab]} of one decode step's rows, each computed as for a lone sequence. */
+    float[] stepLogits(float[] hiddenStates, int rows) {
+        float[] out = new float[rows * embedding.rows()];
+        FloatMatrix.matvecAll(hiddenStates, rows, new org.paligemma4j.tensor.Product(embedding, out, null,
+                org.paligemma4j.tensor.Epilogue.STORE));
+        if (config.finalLogitSoftcap() != null) {
+            int vocab = embedding.rows();
+            for (int t = 0; t < rows; t++) Ops.softCap(out, t * vocab, (t + 1) * vocab, config.finalLogitSoftcap().floatValue());
+        }
+        return out;
+    }
+
     /** Every weight matrix, for saving a quantized model. */
     void collectMatrices(java.util.List<FloatMatrix> out) {
         out.add(embedding);

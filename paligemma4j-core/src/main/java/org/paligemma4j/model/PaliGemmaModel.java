@@ -77,7 +77,40 @@ public final class PaliGemmaModel implements AutoCloseable {
     }
 
     /** The image as the decoder sees it, with the intermediate stages kept for inspection. */
-    public record ImageEmbedding(float[] visionHiddenState, float[] projected, float[] scaled, int tokens) {}
+    public record ImageEmbedding(float[] visionHiddenState, float[] projected, float[] scaled, int tokens) {
+        /** Only what the decoder reads (the scaled features): what a cache keeps. */
+        public ImageEmbedding decoderInput() {
+            return new ImageEmbedding(null, null, scaled, tokens);
+        }
+
+        /**
+         * Several images' embeddings in order, as one: image 1 fills the first tokens, image 2 the next, and so on
+         * (each image was encoded on its own). Stages missing from any part are null in the result.
+         */
+        public static ImageEmbedding concat(java.util.List<ImageEmbedding> parts) {
+            if (parts.size() == 1) return parts.getFirst();
+            int tokens = 0;
+            for (ImageEmbedding p : parts) tokens += p.tokens;
+            return new ImageEmbedding(join(parts, ImageEmbedding::visionHiddenState), join(parts, ImageEmbedding::projected),
+                    join(parts, ImageEmbedding::scaled), tokens);
+        }
+
+        private static float[] join(java.util.List<ImageEmbedding> parts, java.util.function.Function<ImageEmbedding, float[]> stage) {
+            int n = 0;
+            for (ImageEmbedding p : parts) {
+                if (stage.apply(p) == null) return null;
+                n += stage.apply(p).length;
+            }
+            float[] out = new float[n];
+            int at = 0;
+            for (ImageEmbedding p : parts) {
+                float[] a = stage.apply(p);
+                System.arraycopy(a, 0, out, at, a.length);
+                at += a.length;
+            }
+            return out;
+        }
+    }
 
     /**
      * pixel values {@code [3, S, S]} → image embeddings. The projected features are divided by
@@ -157,6 +190,26 @@ public final class PaliGemmaModel implements AutoCloseable {
         decoder.forward(x, tokens, cache, prefixLength, semantics,
                 sink == null ? null : (layer, h, n) -> sink.hiddenState(layer + 1, h.clone(), n));
         return x;
+    }
+
+    /**
+     * One decode step of several sequences together: row t of {@code x [rows, hidden]} (from
+     * {@link #embedTokens}) is the next token of the sequence cached in {@code caches[t]}, whose prefix is
+     * {@code prefixLengths[t]} long. The weights are read once for all rows; each row's result is exactly
+     * what {@link #decode} gives for that sequence alone. Returns the final-normed hidden states (in {@code x}).
+     */
+    public float[] decodeStep(float[] x, int rows, KvCache[] caches, int[] prefixLengths, SlidingWindowSemantics semantics) {
+        if (caches.length < rows || prefixLengths.length < rows) {
+            throw new IllegalArgumentException(rows + " rows need as many caches and prefix lengths, got "
+                    + caches.length + " and " + prefixLengths.length);
+        }
+        decoder.forwardStep(x, rows, caches, prefixLengths, semantics);
+        return x;
+    }
+
+    /** Logits {@code [rows, vocab]} of a {@link #decodeStep}'s hidden states, each row as for a lone sequence. */
+    public float[] stepLogits(float[] hidden, int rows) {
+        return decoder.stepLogits(hidden, rows);
     }
 
     /** Logits {@code [rows, vocab]} for {@code rows} consecutive hidden states starting at row {@code from}. */

@@ -9,7 +9,7 @@ import org.paligemma4j.PaliGemma;
  * {@link Detection#valid()} with false). Each has its label, its box in original-image pixels
  * ({@link Detection#pixelBox()}) and its normalized box ({@link Detection#normalizedBox()}).
  */
-public record DetectResult(String prompt, PaliGemma.Output output, List<Detection> objects) implements TaskResult {
+public record DetectResult(String prompt, org.paligemma4j.generate.GenerationResult output, List<Detection> objects) implements TaskResult {
     public DetectResult {
         Objects.requireNonNull(prompt, "prompt");
         Objects.requireNonNull(output, "output");

@@ -11,7 +11,7 @@ import org.paligemma4j.PaliGemma;
  *
  * @param masksDecoded whether a mask decoder was available; false means masks need the VQ-VAE file
  */
-public record SegmentResult(String prompt, PaliGemma.Output output, List<Segment> objects, boolean masksDecoded)
+public record SegmentResult(String prompt, org.paligemma4j.generate.GenerationResult output, List<Segment> objects, boolean masksDecoded)
         implements TaskResult {
 
     public SegmentResult {

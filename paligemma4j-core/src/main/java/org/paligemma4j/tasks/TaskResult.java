@@ -9,7 +9,7 @@ public sealed interface TaskResult permits TextResult, DetectResult, SegmentResu
     String prompt();
 
     /** Generated ids, decoded text and timings. */
-    PaliGemma.Output output();
+    org.paligemma4j.generate.GenerationResult output();
 
     /** The decoded text (control tokens such as {@code <eos>} removed). */
     default String text() {

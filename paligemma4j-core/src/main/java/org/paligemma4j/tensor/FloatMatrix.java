@@ -176,6 +176,40 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
         }
     }
 
+    /** Rows per block in {@link #matvecAll}: a block's weights stay in cache while every token reads them. */
+    private static final int BATCH_ROW_BLOCK = 8;
+
+    /**
+     * Several sequences' decode step at once: x {@code [tokens, cols]} holds one input vector per sequence,
+     * and each token's outputs are computed exactly as a lone decode step computes them ({@link #matvecRows}:
+     * same sums in the same order, so a sequence's tokens do not depend on which others share its batch).
+     * Each thread walks its rows in small blocks and runs every token over a block while the block is in
+     * cache, so the weights come from memory once per step however many sequences there are.
+     */
+    public static void matvecAll(float[] x, int tokens, Product... products) {
+        if (tokens == 1) {
+            matmulAll(x, 1, products);
+            return;
+        }
+        for (Product p : products) {
+            FloatMatrix w = p.weight();
+            if (x.length < (long) tokens * w.cols || p.out().length < (long) tokens * w.rows) {
+                throw new IllegalArgumentException(w.name + ": batched matvec of [" + tokens + ", " + w.cols + "] into ["
+                        + tokens + ", " + w.rows + "] with buffers of " + x.length + " and " + p.out().length);
+            }
+            float[] inputs = w.matvecInputs(x, tokens);
+            boolean accumulate = p.epilogue().accumulates();
+            int minRows = (int) Math.max(BATCH_ROW_BLOCK, (1L << 16) / ((long) w.cols * tokens));
+            Parallel.forRange(w.rows, minRows, (from, to) -> {
+                for (int r0 = from; r0 < to; r0 += BATCH_ROW_BLOCK) {
+                    int r1 = Math.min(to, r0 + BATCH_ROW_BLOCK);
+                    for (int t = 0; t < tokens; t++) w.matvecRows(inputs, t * w.cols, p.out(), t * w.rows, r0, r1, accumulate);
+                }
+            });
+            p.epilogue().finish(p.out(), 0, tokens, w.rows, 0, w.rows, p.bias());
+        }
+    }
+
     /**
      * Decode's product (one input vector, prepared by {@link #matvecInputs}) as a task over ranges of rows
      * for the worker threads. A format with its own kernel returns a lambda written in its own class, so

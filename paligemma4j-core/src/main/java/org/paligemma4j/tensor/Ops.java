@@ -115,12 +115,18 @@ public final class Ops {
 
     /** GeGLU: {@code gate[i] = geluTanh(gate[i]) · up[i]}. */
     public static void geglu(float[] gate, float[] up, int n) {
-        Parallel.forRange(n, ELEMENTS_PER_TASK, (from, to) -> {
+        geglu(gate, 0, up, 0, n);
+    }
+
+    /** GeGLU on {@code n} elements from {@code gate[gateOffset]} and {@code up[upOffset]}. */
+    public static void geglu(float[] gate, int gateOffset, float[] up, int upOffset, int n) {
+        Parallel.forRange(n, ELEMENTS_PER_TASK, (start, end) -> {
+            int from = gateOffset + start, to = gateOffset + end, shift = upOffset - gateOffset;
             int i = from;
             for (int upper = from + F.loopBound(to - from); i < upper; i += F.length()) {
-                geluTanh(FloatVector.fromArray(F, gate, i)).mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
+                geluTanh(FloatVector.fromArray(F, gate, i)).mul(FloatVector.fromArray(F, up, i + shift)).intoArray(gate, i);
             }
-            for (; i < to; i++) gate[i] = geluTanh(gate[i]) * up[i];
+            for (; i < to; i++) gate[i] = geluTanh(gate[i]) * up[i + shift];
         });
     }
 

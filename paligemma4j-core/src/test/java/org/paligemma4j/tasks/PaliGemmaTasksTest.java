@@ -42,7 +42,7 @@ class PaliGemmaTasksTest {
         GenerationOptions options = GenerationOptions.defaults().withMaxNewTokens(12);
         PaliGemmaTasks tasks = PaliGemmaTasks.of(pg).withOptions(options);
         for (TextResult r : List.of(tasks.caption(shapes, "en"), tasks.answer(shapes, "what is this?", "en"), tasks.ocr(shapes))) {
-            PaliGemma.Output raw = pg.generate(shapes, r.prompt(), options, null);
+            org.paligemma4j.generate.GenerationResult raw = pg.generate(shapes, r.prompt(), options, null);
             assertArrayEquals(raw.ids(), r.ids(), r.prompt());
             assertEquals(raw.text(), r.text(), r.prompt());
         }
@@ -107,7 +107,7 @@ class PaliGemmaTasksTest {
         List<Segment> boxes = PaliGemmaTasks.segments("<loc0100><loc0200><loc0700><loc0900> cat", 64, 64, null);
         String segs = "<seg001>".repeat(16);
         List<Segment> withSeg = PaliGemmaTasks.segments("<loc0100><loc0200><loc0700><loc0900>" + segs + " cat", 64, 64, null);
-        PaliGemma.Output output = pg.generate(shapes, "x", GenerationOptions.defaults().withMaxNewTokens(1), null);
+        org.paligemma4j.generate.GenerationResult output = pg.generate(shapes, "x", GenerationOptions.defaults().withMaxNewTokens(1), null);
         assertFalse(new SegmentResult("segment cat", output, boxes, false).masksNeedDecoder());
         assertTrue(new SegmentResult("segment cat", output, withSeg, false).masksNeedDecoder());
     }
