@@ -85,6 +85,7 @@ final class GemmaDecoder {
      * On return {@code x} holds the final-normed hidden states.
      */
     void forward(float[] x, int tokens, KvCache cache, int prefixLength, SlidingWindowSemantics semantics, LayerSink sink) {
+        if (cache.shared != null) throw new IllegalArgumentException("a cache that shares a prompt takes one token per step");
         cache.ensureRoom(tokens);
         int hidden = config.hiddenSize(), headDim = config.headDim();
         int heads = config.numAttentionHeads(), kvHeads = config.numKeyValueHeads();
@@ -175,12 +176,18 @@ final class GemmaDecoder {
                 rope.apply(q, t * qWidth, heads, pos, cos[t], sin[t]);
                 rope.apply(k, t * kvWidth, kvHeads, pos, cos[t], sin[t]);
                 KvCache cache = caches[t];
-                System.arraycopy(k, t * kvWidth, cache.keys[l], pos * kvWidth, kvWidth);
-                System.arraycopy(v, t * kvWidth, cache.values[l], pos * kvWidth, kvWidth);
+                int row = pos - cache.sharedRows;
+                System.arraycopy(k, t * kvWidth, cache.keys[l], row * kvWidth, kvWidth);
+                System.arraycopy(v, t * kvWidth, cache.values[l], row * kvWidth, kvWidth);
                 PrefixLmMask mask = PrefixLmMask.forLayer(prefixLengths[t], config.isSlidingWindowLayer(l), config.slidingWindow(), semantics);
                 System.arraycopy(q, t * qWidth, rowQuery, 0, qWidth);
-                Attention.attend(rowQuery, 1, pos, cache.keys[l], cache.values[l], heads, kvHeads, headDim, scale, attnCap,
-                        mask, rowAttended);
+                if (cache.shared == null) {
+                    Attention.attend(rowQuery, 1, pos, cache.keys[l], cache.values[l], heads, kvHeads, headDim, scale, attnCap,
+                            mask, rowAttended);
+                } else {
+                    Attention.attendOneSplit(rowQuery, pos, cache.shared.keys[l], cache.shared.values[l], cache.sharedRows,
+                            cache.keys[l], cache.values[l], heads, kvHeads, headDim, scale, attnCap, mask, rowAttended);
+                }
                 System.arraycopy(rowAttended, 0, attended, t * qWidth, qWidth);
             }
             FloatMatrix.matvecAll(attended, rows, layer.o.into(projected));

@@ -80,6 +80,39 @@ public final class Attention {
     }
 
     /**
+     * One query at {@code position} over keys held in two parts: positions below {@code sharedRows} in
+     * {@code sharedKeys/sharedValues} (a prompt several sequences share, such as beams), the rest in
+     * {@code keys/values} starting at row 0. The same sums in the same order as {@link #attend} over one
+     * array holding both parts, so sharing a prompt changes no result.
+     */
+    public static void attendOneSplit(float[] q, int position, float[] sharedKeys, float[] sharedValues, int sharedRows,
+                                      float[] keys, float[] values, int heads, int kvHeads, int headDim, float scale,
+                                      float softCap, AttentionMask mask, float[] out) {
+        int groups = heads / kvHeads, kvStride = kvHeads * headDim;
+        int lo = mask.firstVisibleKey(position), hi = mask.endVisibleKeys(position);
+        if ((long) Math.min(hi, sharedRows) * kvStride > sharedKeys.length || (long) Math.max(0, hi - sharedRows) * kvStride > keys.length) {
+            throw new IllegalArgumentException("attention over " + hi + " positions, but the caches hold " + sharedRows + " + "
+                    + keys.length / kvStride);
+        }
+        int split = Math.max(lo, Math.min(hi, sharedRows));
+        // The second part's rows start at position sharedRows: offsetting the head by that many rows lets the
+        // helpers index both parts by position.
+        int shift = sharedRows * kvStride;
+        Parallel.forEach(kvHeads, kvh -> {
+            float[] scores = new float[hi + L];
+            for (int g = 0; g < groups; g++) {
+                int h = kvh * groups + g, qo = h * headDim, head = kvh * headDim;
+                scoresByDots(q, qo, sharedKeys, kvStride, head, headDim, lo, split, scores);
+                scoresByDots(q, qo, keys, kvStride, head - shift, headDim, split, hi, scores);
+                finishScores(scores, lo, hi, scale, softCap);
+                Arrays.fill(out, qo, qo + headDim, 0f);
+                accumulateWeightedValues(scores, lo, split, sharedValues, kvStride, head, headDim, out, qo);
+                accumulateWeightedValues(scores, split, hi, values, kvStride, head - shift, headDim, out, qo);
+            }
+        });
+    }
+
+    /**
      * Many queries (vision, prefill): per head, scores {@code S = Q·Kᵀ} and outputs {@code O = P·V} are
      * matrix products, so they run on the same register-tiled GEMM as the projections.
      */
@@ -213,6 +246,12 @@ public final class Attention {
     private static void weightedValues(float[] p, int lo, int hi, float[] values, int kvStride, int headOffset, int headDim,
                                        float[] out, int oo) {
         Arrays.fill(out, oo, oo + headDim, 0f);
+        accumulateWeightedValues(p, lo, hi, values, kvStride, headOffset, headDim, out, oo);
+    }
+
+    /** out[qo…] += Σ_j p_j · v_j over [lo, hi), strictly in key order (so a sum can continue over another part). */
+    private static void accumulateWeightedValues(float[] p, int lo, int hi, float[] values, int kvStride, int headOffset,
+                                                 int headDim, float[] out, int oo) {
         int vectorDim = headDim - headDim % L;
         int j = lo;
         for (; j + 4 <= hi; j += 4) {
