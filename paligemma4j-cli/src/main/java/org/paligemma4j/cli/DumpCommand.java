@@ -28,8 +28,9 @@ final class DumpCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--image", required = true, paramLabel = "IMG", description = "Image file.")
-    Path image;
+    @Option(names = "--image", required = true, paramLabel = "IMG",
+            description = "Image file; repeat for several images (the arrays then have the image axis first, as the multi-image goldens).")
+    List<Path> images;
 
     @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The task prefix.")
     String prompt;
@@ -47,10 +48,12 @@ final class DumpCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         Path dir = model.resolve();
         var options = sampling.toOptions(model);
-        RgbImage picture = ImageLoader.load(image);
+        List<RgbImage> pictures = new ArrayList<>();
+        for (Path image : images) pictures.add(ImageLoader.load(image));
+        int k = pictures.size();
         try (PaliGemma pg = PaliGemma.open(dir)) {
             PaliGemmaModel m = pg.model();
-            Prompt p = pg.prompt(prompt, suffix);
+            Prompt p = pg.prompt(prompt, suffix, k);
             pg.checkLength(p.ids().length, options.maxNewTokens());
             Files.createDirectories(out);
             int size = m.config().vision().imageSize();
@@ -58,19 +61,29 @@ final class DumpCommand implements Callable<Integer> {
             int tokens = m.config().numImageTokens();
             int length = p.ids().length;
 
-            RgbImage resized = pg.preprocessor().resize(picture);
-            write("image_resized_uint8", NpyArray.ofUnsignedBytes(resized.rgb(), size, size, 3));
-            float[] pixels = pg.preprocessor().normalize(resized);
-            write("pixel_values", NpyArray.ofFloats(pixels, 1, 3, size, size));
+            // Each image through the vision tower on its own; the arrays stack them on a leading image axis.
+            byte[] resizedAll = new byte[k * size * size * 3];
+            float[] pixelsAll = new float[k * 3 * size * size];
+            List<PaliGemmaModel.ImageEmbedding> parts = new ArrayList<>();
+            for (int i = 0; i < k; i++) {
+                RgbImage resized = pg.preprocessor().resize(pictures.get(i));
+                System.arraycopy(resized.rgb(), 0, resizedAll, i * size * size * 3, size * size * 3);
+                float[] pixels = pg.preprocessor().normalize(resized);
+                System.arraycopy(pixels, 0, pixelsAll, i * 3 * size * size, 3 * size * size);
+                parts.add(m.encodeImage(pixels));
+            }
+            write("image_resized_uint8", k == 1 ? NpyArray.ofUnsignedBytes(resizedAll, size, size, 3)
+                    : NpyArray.ofUnsignedBytes(resizedAll, k, size, size, 3));
+            write("pixel_values", NpyArray.ofFloats(pixelsAll, k, 3, size, size));
             write("input_ids", NpyArray.ofLongs(toLongs(p.ids()), 1, length));
             long[] ones = new long[length];
             java.util.Arrays.fill(ones, 1);
             write("attention_mask", NpyArray.ofLongs(ones, 1, length));
 
-            var embedding = m.encodeImage(pixels);
-            write("vision_last_hidden_state", NpyArray.ofFloats(embedding.visionHiddenState(), 1, tokens, m.config().vision().hiddenSize()));
-            write("image_features_projected", NpyArray.ofFloats(embedding.projected(), 1, tokens, hidden));
-            write("image_features_scaled", NpyArray.ofFloats(embedding.scaled(), 1, tokens, hidden));
+            var embedding = PaliGemmaModel.ImageEmbedding.concat(parts);
+            write("vision_last_hidden_state", NpyArray.ofFloats(embedding.visionHiddenState(), k, tokens, m.config().vision().hiddenSize()));
+            write("image_features_projected", NpyArray.ofFloats(embedding.projected(), k, tokens, hidden));
+            write("image_features_scaled", NpyArray.ofFloats(embedding.scaled(), k, tokens, hidden));
 
             List<float[]> states = new ArrayList<>();
             float[] x = m.embedPrompt(p.ids(), embedding);

@@ -23,4 +23,19 @@ final class Json {
         }
         return b.toString();
     }
+
+    /** A JSON array of ids. */
+    static String ints(int[] ids) {
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 0; i < ids.length; i++) {
+            if (i > 0) b.append(',');
+            b.append(ids[i]);
+        }
+        return b.append(']').toString();
+    }
+
+    /** A finite number as JSON (non-finite values, which JSON cannot hold, as null). */
+    static String number(double v) {
+        return Double.isFinite(v) ? Double.toString(v) : "null";
+    }
 }

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.paligemma4j.PaliGemma;
+import org.paligemma4j.generate.GenerationListener;
 import org.paligemma4j.generate.TokenListener;
 import org.paligemma4j.tokenizer.StreamingDecoder;
 
@@ -37,6 +38,10 @@ final class ModelSession implements AutoCloseable {
         return model;
     }
 
+    boolean verbose() {
+        return output.verbose;
+    }
+
     /** Standard output in UTF-8. */
     PrintStream out() {
         return out;
@@ -45,6 +50,11 @@ final class ModelSession implements AutoCloseable {
     /** Prints each token's text as soon as it is complete; null with --json (nothing is streamed). */
     TokenListener listener() {
         return output.json ? null : id -> out.print(decoder.accept(id));
+    }
+
+    /** Prints each token's final text as the generation releases it; null with --json (nothing is streamed). */
+    GenerationListener textListener() {
+        return output.json ? null : (id, text) -> out.print(text);
     }
 
     /** Ends the streamed text: whatever the decoder still holds, then a newline. */
@@ -57,8 +67,8 @@ final class ModelSession implements AutoCloseable {
         if (!output.verbose) return;
         var t = result.timings();
         System.err.printf(Locale.ROOT,
-                "load %.2f s | image encode %.2f s | prefill %.2f s for %d tokens | %d tokens decoded at %.2f tok/s%n",
-                loadSeconds, result.timings().imageSeconds(), t.prefillSeconds(), result.promptTokens(), t.decodedTokens(),
+                "load %.2f s | image encode %.2f s%s | prefill %.2f s for %d tokens | %d tokens decoded at %.2f tok/s%n",
+                loadSeconds, t.imageSeconds(), t.imageCached() ? " (features cached)" : "", t.prefillSeconds(), result.promptTokens(), t.decodedTokens(),
                 t.decodedTokens() == 0 ? 0 : t.decodedTokens() / t.decodeSeconds());
     }
 
