@@ -39,6 +39,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--runs", defaultValue = "3", description = "Measured runs after one warm-up (default: ${DEFAULT-VALUE}).")
     int runs;
 
+    @Option(names = "--batch-sizes", split = ",", paramLabel = "B,…",
+            description = "Also time batched decode steps (several sequences per decoder pass) at these batch sizes, e.g. 1,2,4,8.")
+    java.util.List<Integer> batchSizes = new java.util.ArrayList<>();
+
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
@@ -55,6 +59,7 @@ final class BenchCommand implements Callable<Integer> {
             Parallel.setThreads(threads);
         }
         if (runs < 1 || newTokens < 1) throw new CliException("--runs and --new-tokens must be at least 1");
+        for (int b : batchSizes) if (b < 1 || b > 256) throw new CliException("--batch-sizes must be between 1 and 256, got " + b);
         long t0 = System.nanoTime();
         try (PaliGemmaModel m = PaliGemmaModel.open(model, format)) {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
@@ -90,6 +95,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             double visionS = median(vision), prefillS = median(prefill), decodeS = median(decode);
+            String batched = batchedDecode(m, prompt, m.encodeImage(pixels));
             long peakRss = ProcessMemory.peakResidentBytes();
             double weightsGb = m.decodeWeightBytesPerToken() / 1e9;
             double visionGflop = visionFlops(c) / 1e9;
@@ -98,9 +104,10 @@ final class BenchCommand implements Callable<Integer> {
             String out = String.format(Locale.ROOT,
                     "{\"load_s\":%.3f,\"vision_s\":%.3f,\"prefill_tokens\":%d,\"prefill_tok_s\":%.2f,\"decode_tok_s\":%.3f,"
                             + "\"peak_rss_mb\":%.0f,\"threads\":%d,\"quant\":\"%s\",\"weights_gb_per_token\":%.3f,\"decode_gb_s\":%.2f,"
-                            + "\"vision_gflops\":%.1f,\"prefill_gflops\":%.1f}",
+                            + "\"vision_gflops\":%.1f,\"prefill_gflops\":%.1f%s}",
                     loadSeconds, visionS, promptTokens, promptTokens / prefillS, 1 / decodeS, peakRss / 1e6, Parallel.threads(),
-                    quant, weightsGb, weightsGb / decodeS, visionGflop / visionS, prefillGflop / prefillS);
+                    quant, weightsGb, weightsGb / decodeS, visionGflop / visionS, prefillGflop / prefillS,
+                    batched.isEmpty() ? "" : ",\"batched_decode\":[" + batched + "]");
             if (json) {
                 System.out.println(out);
             } else {
@@ -109,9 +116,43 @@ final class BenchCommand implements Callable<Integer> {
                         model, quant, Parallel.threads(), jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize(),
                         Runtime.version(), loadSeconds, visionS, visionGflop / visionS, promptTokens, promptTokens / prefillS,
                         prefillGflop / prefillS, 1 / decodeS, weightsGb / decodeS, weightsGb, peakRss / 1e6);
+                if (!batched.isEmpty()) System.out.println("  batched decode: [" + batched + "]");
             }
         }
         return 0;
+    }
+
+    /**
+     * Median time of one decode step for each of --batch-sizes sequences decoded together: the sequences continue one
+     * prefilled prompt (sharing its KV cache, as beams do), so only the step itself is timed.
+     */
+    private String batchedDecode(PaliGemmaModel m, int[] prompt, PaliGemmaModel.ImageEmbedding image) {
+        if (batchSizes.isEmpty()) return "";
+        KvCache promptCache = m.newCache(prompt.length);
+        float[] x = m.embedPrompt(prompt, image);
+        m.decode(x, prompt.length, promptCache, prompt.length, SlidingWindowSemantics.TRANSFORMERS, null);
+        java.util.List<String> rows = new java.util.ArrayList<>();
+        double single = 0;
+        for (int batch : batchSizes) {
+            KvCache[] caches = new KvCache[batch];
+            for (int b = 0; b < batch; b++) caches[b] = KvCache.sharing(promptCache, newTokens + 1);
+            int[] prefixes = new int[batch], next = new int[batch];
+            Arrays.fill(prefixes, prompt.length);
+            double[] steps = new double[newTokens];
+            for (int s = -1; s < newTokens; s++) {
+                for (int b = 0; b < batch; b++) next[b] = 1000 + 7 * b + s;
+                long a = System.nanoTime();
+                float[] h = m.embedTokens(next);
+                m.decodeStep(h, batch, caches, prefixes, SlidingWindowSemantics.TRANSFORMERS);
+                m.stepLogits(h, batch);
+                if (s >= 0) steps[s] = (System.nanoTime() - a) / 1e9;
+            }
+            double step = median(steps);
+            if (batch == batchSizes.getFirst()) single = step / batch;
+            rows.add(String.format(Locale.ROOT, "{\"batch\":%d,\"step_s\":%.4f,\"tok_s\":%.2f,\"step_vs_first\":%.2f}",
+                    batch, step, batch / step, step / (single * batchSizes.getFirst())));
+        }
+        return String.join(",", rows);
     }
 
     static double median(double[] v) {

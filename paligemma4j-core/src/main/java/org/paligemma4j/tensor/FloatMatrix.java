@@ -200,14 +200,76 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
             float[] inputs = w.matvecInputs(x, tokens);
             boolean accumulate = p.epilogue().accumulates();
             int minRows = (int) Math.max(BATCH_ROW_BLOCK, (1L << 16) / ((long) w.cols * tokens));
-            Parallel.forRange(w.rows, minRows, (from, to) -> {
-                for (int r0 = from; r0 < to; r0 += BATCH_ROW_BLOCK) {
-                    int r1 = Math.min(to, r0 + BATCH_ROW_BLOCK);
-                    for (int t = 0; t < tokens; t++) w.matvecRows(inputs, t * w.cols, p.out(), t * w.rows, r0, r1, accumulate);
-                }
-            });
+            Parallel.forRange(w.rows, minRows, w.matvecBatchTask(inputs, tokens, p.out(), accumulate));
             p.epilogue().finish(p.out(), 0, tokens, w.rows, 0, w.rows, p.bias());
         }
+    }
+
+    /** The batched decode product as a task over ranges of rows; formats with their own kernel return their own lambda. */
+    Parallel.RangeBody matvecBatchTask(float[] x, int tokens, float[] y, boolean accumulate) {
+        return (from, to) -> matvecRowsBatched(x, tokens, y, from, to, accumulate);
+    }
+
+    /**
+     * Rows [rowFrom, rowTo) of a batched decode product, single-threaded: in blocks of rows, every group of
+     * {@link #BATCH_TOKEN_GROUP} tokens shares each loaded weight vector ({@link #matvecRowGroup}), and tokens left
+     * over run alone over the block while it is in cache. Either way each token's sums are those of
+     * {@link #matvecRows}.
+     */
+    void matvecRowsBatched(float[] x, int tokens, float[] y, int rowFrom, int rowTo, boolean accumulate) {
+        int grouped = tokens - tokens % BATCH_TOKEN_GROUP;
+        for (int r0 = rowFrom; r0 < rowTo; r0 += BATCH_ROW_BLOCK) {
+            int r1 = Math.min(rowTo, r0 + BATCH_ROW_BLOCK);
+            for (int t = 0; t < grouped; t += BATCH_TOKEN_GROUP) {
+                for (int r = r0; r < r1; r++) matvecRowGroup(x, t, y, r, accumulate);
+            }
+            for (int t = grouped; t < tokens; t++) matvecRows(x, t * cols, y, t * rows, r0, r1, accumulate);
+        }
+    }
+
+    /** Tokens whose decode products share each loaded weight vector in the batched kernels. */
+    static final int BATCH_TOKEN_GROUP = 4;
+
+    /**
+     * Row r for tokens t0 … t0+3 at once: each weight vector is loaded (and widened) once for the four tokens, and
+     * each token's two accumulators see exactly the additions {@link #matvecRows} makes, in the same order.
+     */
+    void matvecRowGroup(float[] x, int t0, float[] y, int r, boolean accumulate) {
+        int vectorCols = cols - cols % LANES;
+        int o0 = t0 * cols, o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        int c = 0;
+        for (; c + 2 * LANES <= vectorCols; c += 2 * LANES) {
+            FloatVector w0 = load(r, c), w1 = load(r, c + LANES);
+            a00 = w0.fma(FloatVector.fromArray(F, x, o0 + c), a00);
+            a01 = w1.fma(FloatVector.fromArray(F, x, o0 + c + LANES), a01);
+            a10 = w0.fma(FloatVector.fromArray(F, x, o1 + c), a10);
+            a11 = w1.fma(FloatVector.fromArray(F, x, o1 + c + LANES), a11);
+            a20 = w0.fma(FloatVector.fromArray(F, x, o2 + c), a20);
+            a21 = w1.fma(FloatVector.fromArray(F, x, o2 + c + LANES), a21);
+            a30 = w0.fma(FloatVector.fromArray(F, x, o3 + c), a30);
+            a31 = w1.fma(FloatVector.fromArray(F, x, o3 + c + LANES), a31);
+        }
+        for (; c < vectorCols; c += LANES) {
+            FloatVector w0 = load(r, c);
+            a00 = w0.fma(FloatVector.fromArray(F, x, o0 + c), a00);
+            a10 = w0.fma(FloatVector.fromArray(F, x, o1 + c), a10);
+            a20 = w0.fma(FloatVector.fromArray(F, x, o2 + c), a20);
+            a30 = w0.fma(FloatVector.fromArray(F, x, o3 + c), a30);
+        }
+        float s0 = Ops.sumLanes(a00.add(a01)), s1 = Ops.sumLanes(a10.add(a11));
+        float s2 = Ops.sumLanes(a20.add(a21)), s3 = Ops.sumLanes(a30.add(a31));
+        for (c = vectorCols; c < cols; c++) {
+            float w = get(r, c);
+            s0 += w * x[o0 + c];
+            s1 += w * x[o1 + c];
+            s2 += w * x[o2 + c];
+            s3 += w * x[o3 + c];
+        }
+        put(y, t0 * rows + r, s0, accumulate);
+        put(y, (t0 + 1) * rows + r, s1, accumulate);
+        put(y, (t0 + 2) * rows + r, s2, accumulate);
+        put(y, (t0 + 3) * rows + r, s3, accumulate);
     }
 
     /**

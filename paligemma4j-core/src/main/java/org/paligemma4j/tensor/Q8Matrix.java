@@ -74,6 +74,55 @@ public final class Q8Matrix extends BlockQuantizedMatrix {
         for (int r = rowFrom; r < rowTo; r++) put(y, yOffset + r, dot(r, x, xOffset), accumulate);
     }
 
+    /** This class's own lambda for batched decode (see {@link FloatMatrix#matvecTask}). */
+    @Override
+    Parallel.RangeBody matvecBatchTask(float[] x, int tokens, float[] y, boolean accumulate) {
+        return (from, to) -> matvecRowsBatched(x, tokens, y, from, to, accumulate);
+    }
+
+    /** {@link #dot} for four tokens at once: each block's bytes widened once, each token's sums as in {@link #dot}. */
+    @Override
+    void matvecRowGroup(float[] x, int t0, float[] y, int r, boolean accumulate) {
+        int fullBlocks = cols / BLOCK;
+        int base = r * cols, scaleBase = r * blocksPerRow;
+        int o0 = t0 * cols, o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        for (int b = 0; b < fullBlocks; b++) {
+            int c = b * BLOCK;
+            FloatVector w0 = (FloatVector) ByteVector.fromArray(B, quantized, base + c).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector w1 = (FloatVector) ByteVector.fromArray(B, quantized, base + c + LANES).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector s = FloatVector.broadcast(F, scales[scaleBase + b]);
+            FloatVector k0 = w1.fma(FloatVector.fromArray(F, x, o0 + c + LANES), w0.mul(FloatVector.fromArray(F, x, o0 + c)));
+            FloatVector k1 = w1.fma(FloatVector.fromArray(F, x, o1 + c + LANES), w0.mul(FloatVector.fromArray(F, x, o1 + c)));
+            FloatVector k2 = w1.fma(FloatVector.fromArray(F, x, o2 + c + LANES), w0.mul(FloatVector.fromArray(F, x, o2 + c)));
+            FloatVector k3 = w1.fma(FloatVector.fromArray(F, x, o3 + c + LANES), w0.mul(FloatVector.fromArray(F, x, o3 + c)));
+            if ((b & 1) == 0) {
+                a00 = k0.fma(s, a00);
+                a10 = k1.fma(s, a10);
+                a20 = k2.fma(s, a20);
+                a30 = k3.fma(s, a30);
+            } else {
+                a01 = k0.fma(s, a01);
+                a11 = k1.fma(s, a11);
+                a21 = k2.fma(s, a21);
+                a31 = k3.fma(s, a31);
+            }
+        }
+        float s0 = Ops.sumLanes(a00.add(a01)), s1 = Ops.sumLanes(a10.add(a11));
+        float s2 = Ops.sumLanes(a20.add(a21)), s3 = Ops.sumLanes(a30.add(a31));
+        for (int c = fullBlocks * BLOCK; c < cols; c++) {
+            float w = get(r, c);
+            s0 += w * x[o0 + c];
+            s1 += w * x[o1 + c];
+            s2 += w * x[o2 + c];
+            s3 += w * x[o3 + c];
+        }
+        put(y, t0 * rows + r, s0, accumulate);
+        put(y, (t0 + 1) * rows + r, s1, accumulate);
+        put(y, (t0 + 2) * rows + r, s2, accumulate);
+        put(y, (t0 + 3) * rows + r, s3, accumulate);
+    }
+
     /** Per block: two int8×x vector products, then one FMA by the block's scale. */
     private float dot(int r, float[] x, int xOffset) {
         int fullBlocks = cols / BLOCK;

@@ -1,0 +1,43 @@
+package org.paligemma4j.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.paligemma4j.io.DType;
+
+/**
+ * Batched decode products give every token bit for bit what a lone decode step gives it, in every weight format,
+ * for batch sizes around the kernels' token groups and columns with ragged vector and block tails. This is what
+ * makes a request's output independent of the requests batched with it.
+ */
+class BatchedMatvecTest {
+
+    @ParameterizedTest(name = "{0} {1}x{2} x {3} tokens")
+    @CsvSource({"F32, 37, 48, 2", "F32, 64, 200, 5", "BF16, 33, 2048, 4", "BF16, 70, 100, 8", "BF16, 19, 47, 3", "F16, 40, 96, 6",
+            "Q8, 37, 48, 2", "Q8, 64, 4304, 4", "Q8, 70, 104, 7", "Q8, 21, 1000, 9",
+            "Q4, 33, 72, 2", "Q4, 64, 4304, 4", "Q4, 40, 100, 5", "Q4, 96, 300, 16"})
+    void everyTokenOfABatchEqualsALoneDecodeStep(String format, int rows, int cols, int tokens) {
+        FloatMatrix w = switch (format) {
+            case "Q8" -> Q8Matrix.quantize(KernelOracleTest.matrix(DType.F32, rows, cols, rows * 31L + cols));
+            case "Q4" -> Q4Matrix.quantize(KernelOracleTest.matrix(DType.F32, rows, cols, rows * 31L + cols));
+            default -> KernelOracleTest.matrix(DType.valueOf(format), rows, cols, rows * 31L + cols);
+        };
+        float[] x = KernelOracleTest.vector(tokens * cols, tokens);
+        float[] bias = KernelOracleTest.vector(rows, 5);
+        for (Epilogue epilogue : new Epilogue[] {Epilogue.STORE, Epilogue.ADD}) {
+            float[] batched = KernelOracleTest.vector(tokens * rows, 3), alone = batched.clone();
+            FloatMatrix.matvecAll(x, tokens, new Product(w, batched, bias, epilogue));
+            for (int t = 0; t < tokens; t++) {
+                float[] one = java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols);
+                float[] out = java.util.Arrays.copyOfRange(alone, t * rows, (t + 1) * rows);
+                FloatMatrix.matmulAll(one, 1, new Product(w, out, bias, epilogue));
+                System.arraycopy(out, 0, alone, t * rows, rows);
+            }
+            for (int i = 0; i < alone.length; i++) {
+                assertEquals(Float.floatToRawIntBits(alone[i]), Float.floatToRawIntBits(batched[i]),
+                        epilogue + " token " + i / rows + " row " + i % rows + ": " + alone[i] + " vs " + batched[i]);
+            }
+        }
+    }
+}
