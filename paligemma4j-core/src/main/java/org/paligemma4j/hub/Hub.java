@@ -263,7 +263,7 @@ public final class Hub implements AutoCloseable {
     }
 
     /** What the HEAD request says about a file: its ETag (blob name), size (-1 when unknown) and download URL. */
-    record FileMeta(String file, String etag, long size, URI location) {
+    record FileMeta(String file, String what, String etag, long size, URI location) {
         boolean isLfs() {
             return SHA256.matcher(etag).matches();
         }
@@ -295,7 +295,7 @@ public final class Hub implements AutoCloseable {
             // A redirect's Content-Length is the redirect page's, not the file's.
             if (size.isEmpty() && !redirected) size = r.longHeader("Content-Length", what);
             URI location = redirected ? HubHttp.resolveLocation(r.uri, r.header("Location"), what) : r.uri;
-            return new FileMeta(file, etag, size.orElse(-1), location);
+            return new FileMeta(file, what, etag, size.orElse(-1), location);
         }
     }
 
@@ -340,14 +340,14 @@ public final class Hub implements AutoCloseable {
                 long after = Files.exists(part) ? Files.size(part) : 0;
                 if (e.reason() != HubException.Reason.NETWORK || attempt >= MAX_ATTEMPTS || after <= before) throw e;
                 fetched += after - before;
-                progress.note(m.file() + ": " + e.getMessage() + "; resuming at byte " + after);
+                progress.note(e.getMessage() + "; resuming at byte " + after);
             }
         }
     }
 
     /** One GET of the rest of the file (from the bytes already in {@code part}); returns the bytes written. */
     private long transfer(HubHttp h, FileMeta m, Path part) throws IOException {
-        String what = m.file();
+        String what = m.what();
         long have = Files.exists(part) ? Files.size(part) : 0;
         if (m.size() >= 0 && have > m.size()) {
             Files.delete(part);
@@ -430,14 +430,14 @@ public final class Hub implements AutoCloseable {
         long size = Files.size(part);
         if (m.size() >= 0 && size != m.size()) {
             Files.deleteIfExists(part);
-            throw new HubException(HubException.Reason.VERIFICATION_FAILED, m.file() + ": downloaded " + size
+            throw new HubException(HubException.Reason.VERIFICATION_FAILED, m.what() + ": downloaded " + size
                     + " bytes but the Hub announced " + m.size() + "; the partial file was deleted, try again");
         }
         if (!m.isLfs()) return;
         String actual = sha256(part);
         if (!actual.equals(m.etag())) {
             Files.deleteIfExists(part);
-            throw new HubException(HubException.Reason.VERIFICATION_FAILED, m.file() + ": SHA-256 of the downloaded bytes is " + actual
+            throw new HubException(HubException.Reason.VERIFICATION_FAILED, m.what() + ": SHA-256 of the downloaded bytes is " + actual
                     + " but the Hub's ETag says " + m.etag() + "; the corrupt download was deleted and nothing was cached, try again");
         }
     }
@@ -464,7 +464,7 @@ public final class Hub implements AutoCloseable {
      * The error for a status the download cannot use, in the user's terms: gated or private (401/403), not found
      * (404: repository, revision or file, as the Hub's X-Error-Code says), or a server problem.
      */
-    private HubException failure(HubHttp.Response r, HubId id, String file, String what) {
+    private HubException failure(HubHttp.Response r, HubId id, String file, String what) throws HubException {
         String code = r.header("X-Error-Code");
         String repo = id == null ? what : id.repoId();
         if ((r.status == 401 || r.status == 403) && !"RepoNotFound".equals(code) && id != null) {
@@ -474,6 +474,10 @@ public final class Hub implements AutoCloseable {
             return new HubException(HubException.Reason.ACCESS_DENIED, repo + " is gated or private and " + tokenState
                     + " (HTTP " + r.status + "). Accept the license on " + env.modelPage(id)
                     + " while logged in, create a read token at " + env.endpoint() + "/settings/tokens, and set HF_TOKEN to it.");
+        }
+        if ((r.status == 401 || r.status == 403) && !http.isEndpointHost(r.uri)) {
+            return new HubException(HubException.Reason.NETWORK, what + ": the storage host " + HubHttp.hostOf(r.uri)
+                    + " refused the download (HTTP " + r.status + "); its signed link may have expired, try again");
         }
         if ((r.status == 401 || r.status == 403) && !"RepoNotFound".equals(code)) {
             return new HubException(HubException.Reason.ACCESS_DENIED, what + ": access denied (HTTP " + r.status

@@ -172,7 +172,8 @@ final class HubHttp implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new HubException(HubException.Reason.NETWORK, what + ": interrupted", e);
         } catch (IllegalArgumentException | SecurityException e) {
-            throw new HubException(HubException.Reason.BAD_RESPONSE, what + ": cannot request '" + HubCache.abbreviate(uri.toString()) + "'", e);
+            throw new HubException(HubException.Reason.BAD_RESPONSE, what + ": " + hostOf(uri) + " answered something unreadable ("
+                    + HubCache.abbreviate(String.valueOf(e.getMessage())) + ")", e);
         }
     }
 
