@@ -17,14 +17,14 @@ import java.util.stream.Stream;
 import org.paligemma4j.testing.FakeHub;
 
 /** Shared helpers of the Hub tests: an environment pointing at a fake Hub, and the cache-layout check. */
-final class HubTesting {
+public final class HubTesting {
     private HubTesting() {}
 
-    static HubEnvironment env(FakeHub fake, Path cache) {
+    public static HubEnvironment env(FakeHub fake, Path cache) {
         return new HubEnvironment(fake.endpoint(), cache, null, false, Duration.ofSeconds(5), HubEnvironment.DEFAULT_MAX_WORKERS);
     }
 
-    static Hub hub(HubEnvironment env) {
+    public static Hub hub(HubEnvironment env) {
         return new Hub(env, DownloadProgress.silent());
     }
 
@@ -33,7 +33,7 @@ final class HubTesting {
      * relative symlink {@code ../../blobs/<etag>} (one more {@code ../} per subfolder), blobs named by ETag with the
      * file's bytes, {@code refs/<revision>} the bare commit hash, nothing else in snapshots/ and blobs/.
      */
-    static void assertOfficialLayout(Path cache, String repoId, FakeHub.Repo repo, String revision) throws IOException {
+    public static void assertOfficialLayout(Path cache, String repoId, FakeHub.Repo repo, String revision) throws IOException {
         Path dir = cache.resolve("models--" + repoId.replace("/", "--"));
         assertTrue(Files.isDirectory(dir), dir + " missing");
         if (!revision.equals(repo.commit())) {
