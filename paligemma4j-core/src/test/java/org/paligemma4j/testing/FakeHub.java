@@ -45,6 +45,7 @@ public final class FakeHub implements AutoCloseable {
     private static final Set<String> LFS_EXTENSIONS = Set.of("safetensors", "model", "npz", "bin");
     private static final Pattern RESOLVE = Pattern.compile("/([^/]+)/([^/]+)/resolve/([^/]+)/(.+)");
     private static final Pattern API = Pattern.compile("/api/models/([^/]+)/([^/]+)/revision/([^/]+)");
+    private static final Pattern TREE = Pattern.compile("/api/models/([^/]+)/([^/]+)/tree/([^/]+)");
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-");
 
     /** One logged request. */
@@ -103,10 +104,14 @@ public final class FakeHub implements AutoCloseable {
     private volatile BiConsumer<String, Headers> resolveHeaders = (file, h) -> {};
     private volatile int storageDelayMillis;
 
-    private FakeHub() throws IOException {
+    /** Host of the storage port: 127.0.0.1 in tests; FakeHubMain may pick another loopback address. */
+    private final String storageHost;
+
+    private FakeHub(String storageHost) throws IOException {
+        this.storageHost = storageHost;
         InetSocketAddress local = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         hub = HttpServer.create(local, 0);
-        storage = HttpServer.create(local, 0);
+        storage = HttpServer.create(new InetSocketAddress(InetAddress.getByName(storageHost), 0), 0);
         hub.setExecutor(executor);
         storage.setExecutor(executor);
         hub.createContext("/", this::handleHub);
@@ -116,7 +121,12 @@ public final class FakeHub implements AutoCloseable {
     }
 
     public static FakeHub start() throws IOException {
-        return new FakeHub();
+        return new FakeHub("127.0.0.1");
+    }
+
+    /** As {@link #start()} with the storage port on another loopback address (clients that compare host names only). */
+    public static FakeHub start(String storageHost) throws IOException {
+        return new FakeHub(storageHost);
     }
 
     /** What HF_ENDPOINT should say to reach this Hub. */
@@ -239,6 +249,31 @@ public final class FakeHub implements AutoCloseable {
                 ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
                 ex.sendResponseHeaders(200, body.length == 0 ? -1 : body.length);
                 ex.getResponseBody().write(body);
+            } else if (TREE.matcher(path).matches() && ex.getRequestMethod().equals("GET")) {
+                // The recursive file listing newer official clients read after pinning the commit.
+                Matcher tree = TREE.matcher(path);
+                tree.matches();
+                Repo repo = access(ex, decode(tree.group(1)) + "/" + decode(tree.group(2)));
+                if (repo == null) return;
+                if (commitOf(repo, decode(tree.group(3))) == null) {
+                    error(ex, 404, "RevisionNotFound", "Invalid rev id");
+                    return;
+                }
+                StringBuilder json = new StringBuilder("[");
+                for (Map.Entry<String, byte[]> f : repo.files.entrySet()) {
+                    if (json.length() > 1) json.append(',');
+                    byte[] b = f.getValue();
+                    boolean lfs = isLfs(f.getKey());
+                    String pointer = lfsPointer(b);
+                    json.append("{\"type\":\"file\",\"oid\":\"").append(etagOf(lfs ? f.getKey() + ".pointer" : f.getKey(), lfs ? pointer.getBytes(StandardCharsets.UTF_8) : b))
+                            .append("\",\"size\":").append(b.length).append(",\"path\":\"").append(f.getKey()).append('"');
+                    if (lfs) json.append(",\"lfs\":{\"oid\":\"").append(hex("SHA-256", b)).append("\",\"size\":").append(b.length).append(",\"pointerSize\":").append(pointer.length()).append('}');
+                    json.append('}');
+                }
+                byte[] body = json.append(']').toString().getBytes(StandardCharsets.UTF_8);
+                ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+                ex.sendResponseHeaders(200, body.length);
+                ex.getResponseBody().write(body);
             } else if (resolve.matches() && (ex.getRequestMethod().equals("GET") || ex.getRequestMethod().equals("HEAD"))) {
                 Repo repo = access(ex, decode(resolve.group(1)) + "/" + decode(resolve.group(2)));
                 if (repo == null) return;
@@ -260,8 +295,8 @@ public final class FakeHub implements AutoCloseable {
                     String sha = hex("SHA-256", bytes);
                     h.set("X-Linked-Etag", "\"" + sha + "\"");
                     h.set("X-Linked-Size", Long.toString(bytes.length));
-                    h.set("ETag", "\"" + etagOf(file + ".pointer", ("version https://git-lfs.github.com/spec/v1\noid sha256:" + sha).getBytes(StandardCharsets.UTF_8)) + "\"");
-                    h.set("Location", "http://127.0.0.1:" + storagePort() + "/repos/" + repo.id.replace('/', '-') + "/" + sha
+                    h.set("ETag", "\"" + etagOf(file + ".pointer", lfsPointer(bytes).getBytes(StandardCharsets.UTF_8)) + "\"");
+                    h.set("Location", "http://" + storageHost + ":" + storagePort() + "/repos/" + repo.id.replace('/', '-') + "/" + sha
                             + "?X-Amz-Signature=fake&response-content-disposition=attachment%3B%20filename%3D%22" + file.replace("/", "%2F") + "%22");
                     resolveHeaders.accept(file, h);
                     byte[] page = ("Found. Redirecting to " + h.getFirst("Location")).getBytes(StandardCharsets.UTF_8);
@@ -291,7 +326,7 @@ public final class FakeHub implements AutoCloseable {
             String path = ex.getRequestURI().getRawPath();
             String sha = path.substring(path.lastIndexOf('/') + 1);
             byte[] bytes = blobsBySha.get(sha);
-            if (bytes == null || !ex.getRequestMethod().equals("GET")) {
+            if (bytes == null || !(ex.getRequestMethod().equals("GET") || ex.getRequestMethod().equals("HEAD"))) {
                 error(ex, 403, null, "AccessDenied");
                 return;
             }
@@ -389,6 +424,11 @@ public final class FakeHub implements AutoCloseable {
             return null;
         }
         return repo;
+    }
+
+    /** The git-lfs pointer file git stores in place of a large file (its git blob id is the redirect's ETag). */
+    private static String lfsPointer(byte[] bytes) {
+        return "version https://git-lfs.github.com/spec/v1\noid sha256:" + hex("SHA-256", bytes) + "\nsize " + bytes.length + "\n";
     }
 
     private static String commitOf(Repo repo, String revision) {
