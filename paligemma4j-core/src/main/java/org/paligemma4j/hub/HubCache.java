@@ -34,7 +34,8 @@ import java.util.stream.Stream;
  *                                                          (the SHA-256 for LFS files, the git blob id otherwise)
  * &lt;cache&gt;/models--owner--name/snapshots/&lt;commit&gt;/&lt;file&gt;   relative symlink to ../../blobs/&lt;etag&gt;
  * &lt;cache&gt;/models--owner--name/refs/&lt;branch or tag&gt;        the commit hash, no newline
- * &lt;cache&gt;/.locks/models--owner--name/&lt;etag&gt;.lock          held while a blob is being downloaded
+ * &lt;cache&gt;/.locks/models--owner--name/&lt;etag&gt;.lock          held while a blob is being downloaded (a FileChannel
+ *                                                          lock, plus Python's flock where native access is on)
  * </pre>
  * A blob is first written to {@code blobs/<etag>.incomplete} (where an interrupted download resumes) and renamed
  * only once verified, so a file in {@code blobs/} or {@code snapshots/} is always whole.
@@ -169,7 +170,14 @@ public final class HubCache {
                     throw new java.io.InterruptedIOException("interrupted while waiting for " + file);
                 }
             }
-            return new BlobLock(jvmLock, channel, lock);
+            int flock;
+            try {
+                flock = PythonCompatibleLock.acquire(file, LOCK_POLL_MILLIS);
+            } catch (IOException | RuntimeException e) {
+                lock.release();
+                throw e;
+            }
+            return new BlobLock(jvmLock, channel, lock, flock);
         } catch (IOException | RuntimeException e) {
             if (channel != null) channel.close();
             jvmLock.unlock();
@@ -177,11 +185,16 @@ public final class HubCache {
         }
     }
 
-    /** Held while a blob is written; closing releases the file lock, then the JVM lock. */
-    record BlobLock(ReentrantLock jvmLock, FileChannel channel, FileLock fileLock) implements AutoCloseable {
+    /**
+     * Held while a blob is written: the JVM lock (other threads), the FileChannel lock (other JVMs) and, where
+     * available, the flock Python's huggingface_hub takes ({@code flock} is -1 when not held). Closing releases them
+     * in reverse order.
+     */
+    record BlobLock(ReentrantLock jvmLock, FileChannel channel, FileLock fileLock, int flock) implements AutoCloseable {
         @Override
         public void close() throws IOException {
             try {
+                PythonCompatibleLock.release(flock);
                 fileLock.release();
             } finally {
                 try {

@@ -345,4 +345,33 @@ class HubDownloadTest {
         assertOfficialLayout(cache, "google/paligemma2-tiny-bf16", sharded, "main");
         assertTrue(storageRequests() >= 5 && storageRequests() <= 10, storageRequests() + " transfers");
     }
+
+    @Test
+    void downloadWaitsForTheFlockPythonTakesOnTheBlob() throws Exception {
+        assertTrue(PythonCompatibleLock.available(), "tests run with --enable-native-access, so the Python-compatible lock is used");
+        String sha = FakeHub.etagOf("model.safetensors", tiny.files().get("model.safetensors"));
+        Path lockFile = cache.resolve(".locks/models--google--paligemma-tiny/" + sha + ".lock");
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process holder = new ProcessBuilder(javaBin, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                PythonLockHolder.class.getName(), lockFile.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            assertEquals("locked", new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8)).readLine());
+            try (ExecutorService pool = Executors.newSingleThreadExecutor()) {
+                Future<Hub.Snapshot> pull = pool.submit(() -> {
+                    try (Hub hub = hub(env(fake, cache))) {
+                        return hub.download(HubId.parse("google/paligemma-tiny"));
+                    }
+                });
+                Thread.sleep(1500);
+                assertFalse(pull.isDone(), "the download must wait while the other process holds the blob's lock");
+                assertFalse(Files.exists(cache.resolve("models--google--paligemma-tiny/blobs/" + sha)));
+                holder.getOutputStream().close();
+                assertTrue(holder.waitFor(30, TimeUnit.SECONDS));
+                pull.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            holder.destroy();
+        }
+        assertOfficialLayout(cache, "google/paligemma-tiny", tiny, "main");
+    }
 }
