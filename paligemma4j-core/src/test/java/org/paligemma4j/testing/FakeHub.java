@@ -229,7 +229,7 @@ public final class FakeHub implements AutoCloseable {
             Matcher api = API.matcher(path);
             Matcher resolve = RESOLVE.matcher(path);
             if (api.matches() && ex.getRequestMethod().equals("GET")) {
-                Repo repo = access(ex, decode(api.group(1)) + "/" + decode(api.group(2)));
+                Repo repo = access(ex, decode(api.group(1)) + "/" + decode(api.group(2)), false);
                 if (repo == null) return;
                 String commit = commitOf(repo, decode(api.group(3)));
                 if (commit == null) {
@@ -253,7 +253,7 @@ public final class FakeHub implements AutoCloseable {
                 // The recursive file listing newer official clients read after pinning the commit.
                 Matcher tree = TREE.matcher(path);
                 tree.matches();
-                Repo repo = access(ex, decode(tree.group(1)) + "/" + decode(tree.group(2)));
+                Repo repo = access(ex, decode(tree.group(1)) + "/" + decode(tree.group(2)), false);
                 if (repo == null) return;
                 if (commitOf(repo, decode(tree.group(3))) == null) {
                     error(ex, 404, "RevisionNotFound", "Invalid rev id");
@@ -275,7 +275,7 @@ public final class FakeHub implements AutoCloseable {
                 ex.sendResponseHeaders(200, body.length);
                 ex.getResponseBody().write(body);
             } else if (resolve.matches() && (ex.getRequestMethod().equals("GET") || ex.getRequestMethod().equals("HEAD"))) {
-                Repo repo = access(ex, decode(resolve.group(1)) + "/" + decode(resolve.group(2)));
+                Repo repo = access(ex, decode(resolve.group(1)) + "/" + decode(resolve.group(2)), true);
                 if (repo == null) return;
                 String commit = commitOf(repo, decode(resolve.group(3)));
                 if (commit == null) {
@@ -410,8 +410,11 @@ public final class FakeHub implements AutoCloseable {
         }
     }
 
-    /** The repository if the request may see it; otherwise answers as the Hub does and returns null. */
-    private Repo access(HttpExchange ex, String id) throws IOException {
+    /**
+     * The repository if the request may see it; otherwise answers as the Hub does and returns null. A gated
+     * repository's metadata is public; its files ({@code content}) need the token of someone who accepted the license.
+     */
+    private Repo access(HttpExchange ex, String id, boolean content) throws IOException {
         Repo repo = repos.get(id);
         String auth = ex.getRequestHeaders().getFirst("Authorization");
         if (repo == null) {
@@ -419,7 +422,7 @@ public final class FakeHub implements AutoCloseable {
             error(ex, auth == null ? 401 : 404, "RepoNotFound", "Repository not found");
             return null;
         }
-        if (repo.gated && !("Bearer " + TOKEN).equals(auth)) {
+        if (content && repo.gated && !("Bearer " + TOKEN).equals(auth)) {
             error(ex, auth == null ? 401 : 403, "GatedRepo", "Access to model " + id + " is restricted. You must have access to it and be authenticated to access it. Please log in.");
             return null;
         }
