@@ -34,7 +34,7 @@ final class HubModels {
         String text = model.toString();
         if (!HubId.looksLikeHubId(text)) return model;
         try (Hub hub = hub()) {
-            return hub.snapshot(HubId.parse(text));
+            return hub.locate(text);
         } catch (IOException e) {
             throw new CliException(e.getMessage());
         }

@@ -92,7 +92,13 @@ public final class Hub implements AutoCloseable {
         if (!HubId.looksLikeHubId(model)) {
             throw new IOException(model + ": no such file or directory (nor a Hub model id owner/name[@revision])");
         }
-        return snapshot(HubId.parse(model));
+        try {
+            return snapshot(HubId.parse(model));
+        } catch (HubException e) {
+            if (e.reason() != HubException.Reason.NOT_FOUND) throw e;
+            // A mistyped relative path also reads as owner/name: say both.
+            throw new HubException(e.reason(), e.getMessage() + "; nor is '" + model + "' a local directory", e);
+        }
     }
 
     /**

@@ -234,11 +234,14 @@ public final class HubCache {
         if (Files.isDirectory(refs)) {
             try (Stream<Path> files = Files.walk(refs)) {
                 for (Path f : files.filter(Files::isRegularFile).toList()) {
-                    String commit = Files.readString(f, StandardCharsets.UTF_8).strip();
-                    refsByCommit.computeIfAbsent(commit, c -> new ArrayList<>()).add(refs.relativize(f).toString());
+                    try {
+                        if (Files.size(f) > 1024) continue;
+                        String commit = Files.readString(f, StandardCharsets.UTF_8).strip();
+                        refsByCommit.computeIfAbsent(commit, c -> new ArrayList<>()).add(refs.relativize(f).toString());
+                    } catch (IOException ignored) {
+                        // a ref file that cannot be read as text names no revision
+                    }
                 }
-            } catch (java.nio.charset.MalformedInputException ignored) {
-                // a ref file that is not text names no revision
             }
         }
         List<CachedRevision> out = new ArrayList<>();
