@@ -189,6 +189,20 @@ class HubDownloadTest {
     }
 
     @Test
+    void serverIgnoringRangeMakesTheDownloadStartOver() throws IOException {
+        fake.ignoreRange();
+        byte[] model = tiny.files().get("model.safetensors");
+        Path part = cache.resolve("models--google--paligemma-tiny/blobs/" + FakeHub.etagOf("model.safetensors", model) + ".incomplete");
+        Files.createDirectories(part.getParent());
+        Files.write(part, java.util.Arrays.copyOf(model, 5000));
+        try (Hub hub = hub(env(fake, cache))) {
+            hub.download(HubId.parse("google/paligemma-tiny"));
+        }
+        assertTrue(fake.requests().stream().anyMatch(r -> "bytes=5000-".equals(r.range())));
+        assertOfficialLayout(cache, "google/paligemma-tiny", tiny, "main");
+    }
+
+    @Test
     void corruptedBlobIsRefusedBySha256AndNeverPublished() throws IOException {
         fake.corrupt("model.safetensors");
         String sha = FakeHub.etagOf("model.safetensors", tiny.files().get("model.safetensors"));

@@ -151,6 +151,36 @@ class HubResponseRobustnessTest {
     }
 
     @Test
+    void mutatedResolveHeadersEndInOurOwnErrorOrAVerifiedDownload() throws IOException {
+        String[] names = {"X-Repo-Commit", "ETag", "X-Linked-Etag", "X-Linked-Size", "Location", "Content-Length", "Content-Range"};
+        int runs = Math.max(50, MUTANTS / 3);
+        Map<HubException.Reason, Integer> failures = new EnumMap<>(HubException.Reason.class);
+        int loaded = 0;
+        for (int seed = 0; seed < runs; seed++) {
+            Mutator mutator = new Mutator(1_000_000L + seed);
+            String name = names[seed % names.length];
+            String file = seed % 2 == 0 ? "model.safetensors" : "config.json";
+            fake.rewriteResolveHeaders((f, h) -> {
+                if (!f.equals(file) || h.getFirst(name) == null) return;
+                byte[] value = h.getFirst(name).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+                h.set(name, new String(mutator.mutate(value, null), java.nio.charset.StandardCharsets.ISO_8859_1));
+            });
+            Path cache = tmp.resolve("mutated-headers-" + seed);
+            try (Hub hub = hub(quick(cache))) {
+                assertSnapshotWhole(hub.download(HubId.parse("google/paligemma-tiny")).dir());
+                loaded++;
+            } catch (HubException e) {
+                assertTrue(e.getMessage() != null && !e.getMessage().isBlank(), "seed " + seed + ": empty message");
+                failures.merge(e.reason(), 1, Integer::sum);
+            } catch (Throwable t) {
+                fail("header " + name + " of " + file + ", seed " + seed + ": unexplained " + t, t);
+            }
+            assertNoPartialFiles(cache, seed);
+        }
+        System.out.printf("hub header mutants: %d: %d loaded, failures by reason %s%n", runs, loaded, failures);
+    }
+
+    @Test
     void stalledTransferTimesOutInsteadOfHanging() {
         fake.stallTransfer("model.safetensors", 1000);
         long t0 = System.nanoTime();

@@ -103,6 +103,7 @@ public final class FakeHub implements AutoCloseable {
     private volatile UnaryOperator<byte[]> apiBody = UnaryOperator.identity();
     private volatile BiConsumer<String, Headers> resolveHeaders = (file, h) -> {};
     private volatile int storageDelayMillis;
+    private volatile boolean ignoreRange;
 
     /** Host of the storage port: 127.0.0.1 in tests; FakeHubMain may pick another loopback address. */
     private final String storageHost;
@@ -191,6 +192,11 @@ public final class FakeHub implements AutoCloseable {
     /** Edits the headers of every resolve answer (HEAD and GET) just before they are sent. */
     public void rewriteResolveHeaders(BiConsumer<String, Headers> rewrite) {
         resolveHeaders = rewrite;
+    }
+
+    /** Answers every Range request with the whole file (200), as some mirrors and proxies do. */
+    public void ignoreRange() {
+        ignoreRange = true;
     }
 
     /** The storage port waits this long before each transfer, so parallel downloads overlap measurably. */
@@ -373,7 +379,7 @@ public final class FakeHub implements AutoCloseable {
             served[served.length / 2] ^= 0x5A;
         }
         int from = 0;
-        String range = ex.getRequestHeaders().getFirst("Range");
+        String range = ignoreRange ? null : ex.getRequestHeaders().getFirst("Range");
         if (range != null) {
             Matcher m = RANGE.matcher(range);
             if (m.matches()) {
