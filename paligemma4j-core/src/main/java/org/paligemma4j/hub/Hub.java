@@ -160,6 +160,7 @@ public final class Hub implements AutoCloseable {
                         bytes += Math.max(0, m.size());
                     }
                 }
+                warnIfShortOfSpace(id, bytes);
                 progress.started(bytes, toFetch.size());
                 List<Long> sizes = runAll(pool, toFetch.stream().<Callable<Long>>map(m -> () -> fetch(h, id, info.commit(), m)).toList());
                 for (long s : sizes) downloaded[0] += s;
@@ -168,6 +169,21 @@ public final class Hub implements AutoCloseable {
         cache.writeRef(id, id.revision(), info.commit());
         progress.finished();
         return new Snapshot(id, info.commit(), cache.snapshotDir(id, info.commit()), info.files(), downloaded[0]);
+    }
+
+    /** Says so up front when the cache's disk cannot hold the download (as the official client warns; it may still fit). */
+    private void warnIfShortOfSpace(HubId id, long bytes) {
+        try {
+            Path dir = cache.repoDir(id);
+            Files.createDirectories(dir);
+            long free = Files.getFileStore(dir).getUsableSpace();
+            if (free < bytes) {
+                progress.note(String.format(java.util.Locale.ROOT, "%s: needs %.2f GB but only %.2f GB are free at %s",
+                        id, bytes / 1e9, free / 1e9, dir));
+            }
+        } catch (IOException | RuntimeException e) {
+            // the download itself reports a cache that cannot be written
+        }
     }
 
     /** Runs the tasks on the pool; the first failure is thrown once all have ended, the others attached to it. */
@@ -401,7 +417,13 @@ public final class Hub implements AutoCloseable {
                         throw new HubException(HubException.Reason.BAD_RESPONSE, what + ": the server sent more than the "
                                 + expectedEnd + " bytes announced");
                     }
-                    while (b.hasRemaining()) ch.write(b);
+                    try {
+                        while (b.hasRemaining()) ch.write(b);
+                    } catch (IOException e) {
+                        r.close();
+                        throw new HubException(HubException.Reason.CACHE, part + ": cannot write the download ("
+                                + e.getMessage() + "); free some space or point HF_HUB_CACHE elsewhere", e);
+                    }
                     written += n;
                     progress.transferred(n);
                 }
