@@ -13,6 +13,9 @@ import org.paligemma4j.generate.GenerationResult;
 import org.paligemma4j.generate.Sequence;
 import org.paligemma4j.generate.Prompt;
 import org.paligemma4j.generate.TokenListener;
+import org.paligemma4j.hub.DownloadProgress;
+import org.paligemma4j.hub.Hub;
+import org.paligemma4j.hub.HubEnvironment;
 import org.paligemma4j.image.ImageLoader;
 import org.paligemma4j.image.ImagePreprocessor;
 import org.paligemma4j.image.RgbImage;
@@ -48,6 +51,22 @@ public final class PaliGemma implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.preprocessor = preprocessor;
         this.generationConfig = generationConfig;
+    }
+
+    /**
+     * Opens a model directory path, or a Hugging Face Hub id {@code owner/name[@revision]}: the Hub id is looked up
+     * in the shared Hugging Face cache and downloaded there first when missing (see {@link Hub} for the
+     * environment variables it honours: {@code HF_TOKEN}, {@code HF_HUB_CACHE}, {@code HF_HUB_OFFLINE}, …).
+     */
+    public static PaliGemma open(String model) throws IOException {
+        return open(model, HubEnvironment.fromSystem());
+    }
+
+    /** As {@link #open(String)}, with the Hub endpoint, cache and token given instead of read from the environment. */
+    public static PaliGemma open(String model, HubEnvironment hub) throws IOException {
+        try (Hub h = new Hub(hub, DownloadProgress.console(System.err))) {
+            return open(h.locate(model));
+        }
     }
 
     /** Opens config, weights, tokenizer and image preprocessing of a model directory. */

@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
                 "After a warm-up run, reports the median of --runs runs, with effective GFLOPS and GB/s."})
 final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory, or a Hub id owner/name[@revision].")
     Path model;
 
     @Option(names = "--quant", defaultValue = "none", description = "Weight format: none (as stored), q8 or q4 (default: ${DEFAULT-VALUE}).")
@@ -60,6 +60,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (runs < 1 || newTokens < 1) throw new CliException("--runs and --new-tokens must be at least 1");
         for (int b : batchSizes) if (b < 1 || b > 256) throw new CliException("--batch-sizes must be between 1 and 256, got " + b);
+        model = HubModels.resolveIfHubId(model);
         long t0 = System.nanoTime();
         try (PaliGemmaModel m = PaliGemmaModel.open(model, format)) {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;

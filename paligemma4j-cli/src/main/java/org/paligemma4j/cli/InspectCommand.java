@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
                 "With --repeat N the open+bind is timed N times (median reported) with the resident memory it added."})
 final class InspectCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory (config.json + safetensors).")
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory (config.json + safetensors), or a Hub id owner/name[@revision].")
     Path model;
 
     @Option(names = "--repeat", defaultValue = "1", description = "Times to open and bind (default: ${DEFAULT-VALUE}).")
@@ -31,6 +31,7 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (repeat < 1) throw new CliException("--repeat must be at least 1");
+        model = HubModels.resolveIfHubId(model);
         long rssBefore = ProcessMemory.residentBytes();
         double[] seconds = new double[repeat];
         Map<DType, Long> bytesByType = new TreeMap<>();

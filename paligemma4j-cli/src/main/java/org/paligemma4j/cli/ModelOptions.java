@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 /** Options every command that runs the model shares: which model, how many threads, which attention semantics. */
 final class ModelOptions {
     @Option(names = "--model", paramLabel = "DIR",
-            description = "Hugging Face PaliGemma model directory (default: $PALIGEMMA_MODEL).")
+            description = "Hugging Face PaliGemma model directory, or a Hub id owner/name[@revision] (default: $PALIGEMMA_MODEL).")
     Path model;
 
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all processors).")
@@ -28,6 +28,7 @@ final class ModelOptions {
             if (env == null || env.isBlank()) throw new CliException("no model: pass --model DIR or set PALIGEMMA_MODEL");
             dir = Path.of(env);
         }
+        dir = HubModels.resolveIfHubId(dir);
         if (!Files.isDirectory(dir)) throw new CliException(dir + ": model directory does not exist");
         if (!Files.isRegularFile(dir.resolve("config.json"))) throw new CliException(dir + ": no config.json (not a model directory?)");
         if (threads != null) {

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
                 "so that it re-opens quantized without quantizing again. Norms, biases and embeddings of positions",
                 "are kept as stored; config, tokenizer and preprocessing files are copied."})
 final class QuantizeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Source model directory.")
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Source model directory, or a Hub id owner/name[@revision].")
     Path model;
 
     @Option(names = "--quant", required = true, paramLabel = "q8|q4", description = "Weight format to save.")
@@ -32,6 +32,7 @@ final class QuantizeCommand implements Callable<Integer> {
             throw new CliException("--quant: " + e.getMessage());
         }
         if (format == WeightFormat.AS_STORED) throw new CliException("--quant must be q8 or q4");
+        model = HubModels.resolveIfHubId(model);
         long t0 = System.nanoTime();
         try (PaliGemmaModel m = PaliGemmaModel.open(model, format)) {
             var files = QuantizedCheckpoint.save(m, out);
