@@ -1,0 +1,493 @@
+package org.paligemma4j.server;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.Javalin;
+import io.javalin.compression.CompressionStrategy;
+import io.javalin.http.Context;
+import io.javalin.http.UploadedFile;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.paligemma4j.PaliGemma;
+import org.paligemma4j.engine.Engine;
+import org.paligemma4j.engine.EngineOptions;
+import org.paligemma4j.engine.Generation;
+import org.paligemma4j.generate.GenerationResult;
+import org.paligemma4j.image.RgbImage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code paligemma serve}: the OpenAI Chat Completions API, typed task endpoints, health, metrics and a web page,
+ * over one {@link Engine} that batches every running request into one decoder pass per step.
+ *
+ * <pre>{@code
+ * try (PaliGemmaServer server = PaliGemmaServer.start(ServerOptions.defaults("paligemma"), () -> PaliGemma.open(dir))) {
+ *     server.awaitReady();
+ *     System.out.println(server.url());
+ *     server.awaitClose();
+ * }
+ * }</pre>
+ *
+ * Requests run on virtual threads; they only parse, decode images and wait for the engine. Every error a client
+ * can cause is a 4xx in OpenAI's error shape; a bug is a 500 with a generic message (the details go to the log).
+ */
+public final class PaliGemmaServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PaliGemmaServer.class);
+    /** Marks a request one of our routes answered, so Javalin's status error handlers leave its response alone. */
+    private static final String HANDLED = "paligemma.handled";
+
+    private final ServerOptions options;
+    private final ServerMetrics metrics = new ServerMetrics();
+    private final ImageInput images;
+    private final ObjectMapper json;
+    private final long created = Instant.now().getEpochSecond();
+    private final Javalin app;
+    private final boolean ownsModel;
+    private final CountDownLatch ready = new CountDownLatch(1), closed = new CountDownLatch(1);
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private volatile PaliGemma model;
+    private volatile Engine engine;
+    private volatile Generations generations;
+    private volatile Throwable loadFailure;
+    private volatile boolean closing;
+
+    private PaliGemmaServer(ServerOptions options, boolean ownsModel) {
+        this.options = options;
+        this.ownsModel = ownsModel;
+        this.images = new ImageInput(options);
+        this.json = new ObjectMapper();
+        // Base64 images are long strings: allow them up to the body limit (Jackson's default stops at 20 MB).
+        json.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
+                .maxStringLength((int) Math.min(Integer.MAX_VALUE - 8, options.maxBodyBytes())).build());
+        this.app = Javalin.create(config -> {
+            config.concurrency.useVirtualThreads = true;
+            config.startup.showJavalinBanner = false;
+            config.startup.showOldJavalinVersionWarning = false;
+            // Server-sent events must reach the client token by token, not when a compression buffer fills.
+            config.http.compressionStrategy = CompressionStrategy.NONE;
+            config.http.maxRequestSize = options.maxBodyBytes();
+            config.jetty.multipartConfig.maxTotalRequestSize(options.maxBodyBytes(), io.javalin.config.SizeUnit.BYTES);
+            config.jetty.multipartConfig.maxFileSize(options.maxBodyBytes(), io.javalin.config.SizeUnit.BYTES);
+            config.jetty.multipartConfig.maxInMemoryFileSize((int) Math.min(Integer.MAX_VALUE, options.maxBodyBytes()),
+                    io.javalin.config.SizeUnit.BYTES);
+            config.routes.get("/health", ctx -> handle(ctx, "health", false, this::health));
+            config.routes.get("/metrics", ctx -> handle(ctx, "metrics", true, this::metricsPage));
+            config.routes.get("/v1/models", ctx -> handle(ctx, "models", true, this::models));
+            config.routes.post("/v1/chat/completions", ctx -> handle(ctx, "chat_completions", true, this::chatCompletions));
+            for (TaskEndpoints.Task task : TaskEndpoints.Task.values()) {
+                config.routes.post("/v1/" + task.endpoint, ctx -> handle(ctx, task.endpoint, true, c -> task(c, task)));
+            }
+            config.routes.get("/", ctx -> handle(ctx, "page", false, c -> staticFile(c, "index.html", "text/html; charset=utf-8")));
+            config.routes.get("/app.js", ctx -> handle(ctx, "page", false, c -> staticFile(c, "app.js", "text/javascript; charset=utf-8")));
+            config.routes.get("/style.css", ctx -> handle(ctx, "page", false, c -> staticFile(c, "style.css", "text/css; charset=utf-8")));
+            config.routes.error(404, "*", ctx -> {
+                if (ctx.attribute(HANDLED) == null) {
+                    writeError(ctx, new ApiException(404, "invalid_request_error", null, "not_found",
+                            "no endpoint " + ctx.method() + " " + ctx.path()));
+                    metrics.countRequest("other", 404);
+                }
+            });
+            config.routes.error(405, "*", ctx -> {
+                if (ctx.attribute(HANDLED) == null) {
+                    writeError(ctx, new ApiException(405, "invalid_request_error", null, "method_not_allowed",
+                            "method " + ctx.method() + " is not allowed on " + ctx.path()));
+                }
+            });
+            config.routes.exception(Exception.class, (e, ctx) -> {
+                LOG.error("unexpected failure on {} {}", ctx.method(), ctx.path(), e);
+                writeError(ctx, new ApiException(500, "server_error", null, null, "internal error; the server log has the details"));
+            });
+        });
+    }
+
+    /**
+     * Starts listening now and loads the model with {@code loader} on another thread: until it is loaded
+     * {@code /health} answers "loading" (503) and the API 503. The server closes the model it loaded.
+     */
+    public static PaliGemmaServer start(ServerOptions options, Callable<PaliGemma> loader) {
+        PaliGemmaServer s = new PaliGemmaServer(options, true);
+        s.listen();
+        Thread.ofPlatform().name("paligemma-model-loader").daemon().start(() -> {
+            try {
+                s.ready(loader.call());
+            } catch (Throwable e) {
+                s.loadFailure = e;
+                s.ready.countDown();
+            }
+        });
+        return s;
+    }
+
+    /** Serves an open model (ready at once); the caller keeps it and closes it after the server. */
+    public static PaliGemmaServer start(ServerOptions options, PaliGemma model) {
+        PaliGemmaServer s = new PaliGemmaServer(options, false);
+        s.ready(model);
+        s.listen();
+        return s;
+    }
+
+    private void listen() {
+        try {
+            app.start(options.host(), options.port());
+        } catch (RuntimeException e) {
+            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            if (e.getCause() != null && e.getCause().getMessage() != null) why = e.getCause().getMessage();
+            throw new IllegalStateException("cannot listen on " + options.host() + ":" + options.port() + ": " + why, e);
+        }
+    }
+
+    private synchronized void ready(PaliGemma loaded) {
+        if (closing) {
+            if (ownsModel) loaded.close();
+            ready.countDown();
+            return;
+        }
+        this.model = loaded;
+        this.engine = Engine.start(loaded, EngineOptions.defaults().withMaxBatch(options.maxBatch())
+                .withMaxQueue(options.maxQueue()).withRequestTimeout(options.requestTimeout()));
+        this.generations = new Generations(loaded, engine, options, metrics);
+        ready.countDown();
+    }
+
+    /** Waits until the model is loaded; a failed load is rethrown (as the exception the loader threw). */
+    public void awaitReady() throws Exception {
+        ready.await();
+        Throwable failure = loadFailure;
+        if (failure instanceof Exception e) throw e;
+        if (failure instanceof Error e) throw e;
+        if (closing && generations == null) throw new IllegalStateException("the server closed before the model loaded");
+    }
+
+    /** Blocks until {@link #close()} has finished. */
+    public void awaitClose() throws InterruptedException {
+        closed.await();
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    /** {@code http://host:port/}, with IPv6 hosts in brackets. */
+    public String url() {
+        String host = options.host();
+        if (host.contains(":") && !host.startsWith("[")) host = "[" + host + "]";
+        return "http://" + host + ":" + port() + "/";
+    }
+
+    public ServerOptions options() {
+        return options;
+    }
+
+    /**
+     * Stops taking requests (new ones get 503), ends the running generations (their clients get what was
+     * generated, or a 503 when nothing was), waits briefly for their responses to be written, then stops listening.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closing) return;
+            closing = true;
+        }
+        try {
+            Engine e = engine;
+            if (e != null) e.close();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (inFlight.get() > 0 && System.nanoTime() < deadline) Thread.sleep(10);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            app.stop();
+            if (ownsModel && model != null) model.close();
+            closed.countDown();
+        }
+    }
+
+    // ---- request handling ----
+
+    @FunctionalInterface
+    private interface Endpoint {
+        void handle(Context ctx) throws Exception;
+    }
+
+    /** Every route: key check, the handler, errors as OpenAI error JSON, and the request counted by endpoint and status. */
+    private void handle(Context ctx, String endpoint, boolean needsKey, Endpoint handler) {
+        inFlight.incrementAndGet();
+        ctx.attribute(HANDLED, Boolean.TRUE);
+        try {
+            if (needsKey) checkKey(ctx);
+            handler.handle(ctx);
+        } catch (ApiException e) {
+            writeError(ctx, e);
+        } catch (Exception e) {
+            LOG.error("unexpected failure on {} {}", ctx.method(), ctx.path(), e);
+            writeError(ctx, new ApiException(500, "server_error", null, null, "internal error; the server log has the details"));
+        } finally {
+            inFlight.decrementAndGet();
+            metrics.countRequest(endpoint, ctx.statusCode());
+        }
+    }
+
+    private void checkKey(Context ctx) {
+        String key = options.apiKey();
+        if (key == null) return;
+        String header = ctx.header("Authorization");
+        if (header == null || header.isBlank()) {
+            throw new ApiException(401, "invalid_request_error", null, "invalid_api_key",
+                    "missing API key: send the header 'Authorization: Bearer KEY'");
+        }
+        String given = header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).strip() : "";
+        if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8))) {
+            throw new ApiException(401, "invalid_request_error", null, "invalid_api_key", "wrong API key");
+        }
+    }
+
+    private void writeError(Context ctx, ApiException e) {
+        if (ctx.res().isCommitted()) return;
+        ctx.res().resetBuffer();
+        ctx.status(e.status);
+        if (e.status == 429) ctx.header("Retry-After", Integer.toString(Generations.RETRY_AFTER_SECONDS));
+        if (e.status == 401) ctx.header("WWW-Authenticate", "Bearer");
+        writeJson(ctx, e.toJson());
+    }
+
+    private void writeJson(Context ctx, JsonNode body) {
+        try {
+            ctx.contentType("application/json").result(json.writeValueAsBytes(body));
+        } catch (JacksonException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The model and engine, or a 503 while loading or closing. */
+    private Generations generations() {
+        Generations g = generations;
+        if (closing) throw Generations.shuttingDown();
+        if (g == null) {
+            throw new ApiException(503, "server_error", null, "loading", loadFailure == null
+                    ? "the model is still loading; try again shortly" : "the model failed to load");
+        }
+        return g;
+    }
+
+    private void health(Context ctx) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        boolean isReady = generations != null && !closing;
+        o.put("status", closing ? "closing" : isReady ? "ready" : loadFailure != null ? "failed" : "loading");
+        if (isReady) {
+            o.put("model", options.modelName());
+            o.put("queue_depth", engine.queueDepth());
+            o.put("active", engine.activeCount());
+        }
+        ctx.status(isReady ? 200 : 503);
+        writeJson(ctx, o);
+    }
+
+    private void metricsPage(Context ctx) {
+        ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.render(engine, generations != null && !closing));
+    }
+
+    private void models(Context ctx) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("object", "list");
+        ObjectNode m = o.putArray("data").addObject();
+        m.put("id", options.modelName());
+        m.put("object", "model");
+        m.put("created", created);
+        m.put("owned_by", "paligemma4j");
+        writeJson(ctx, o);
+    }
+
+    private void staticFile(Context ctx, String name, String type) throws IOException {
+        try (InputStream in = PaliGemmaServer.class.getResourceAsStream("web/" + name)) {
+            if (in == null) throw new ApiException(404, "invalid_request_error", null, "not_found", "no page " + name + " in this build");
+            ctx.contentType(type).result(in.readAllBytes());
+        }
+    }
+
+    /** The body, refused with 413 past the size limit (before reading it when the client declares its length). */
+    private byte[] body(Context ctx) throws IOException {
+        long declared = ctx.req().getContentLengthLong();
+        long max = options.maxBodyBytes();
+        if (declared > max) throw tooLarge(declared);
+        byte[] body = ctx.req().getInputStream().readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+        if (body.length > max) throw tooLarge(-1);
+        return body;
+    }
+
+    private ApiException tooLarge(long declared) {
+        return new ApiException(413, "invalid_request_error", null, "request_too_large", "the request body "
+                + (declared >= 0 ? "has " + declared + " bytes, " : "is ") + "larger than this server's limit of "
+                + options.maxBodyBytes() + " bytes (--max-body)");
+    }
+
+    private JsonNode jsonBody(Context ctx) throws IOException {
+        byte[] body = body(ctx);
+        if (body.length == 0) throw ApiException.badRequest(null, "the body is empty: send a JSON object");
+        try {
+            JsonNode root = json.readTree(body);
+            if (root == null || !root.isObject()) throw ApiException.badRequest(null, "the body must be a JSON object");
+            return root;
+        } catch (JacksonException e) {
+            throw ApiException.badRequest(null, "invalid_json", "the body is not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private void chatCompletions(Context ctx) throws IOException {
+        Generations g = generations();
+        g.refuseWhenQueueFull();
+        JsonNode root = jsonBody(ctx);
+        ChatCompletions.Request request = ChatCompletions.parse(root, images, g, options.maxImages());
+        String id = ChatCompletions.newId();
+        long now = Instant.now().getEpochSecond();
+        if (!request.stream()) {
+            GenerationResult result = g.await(g.submit(request.images(), request.prompt(), request.options(), null));
+            writeJson(ctx, ChatCompletions.completion(id, now, options.modelName(), result, request.logprobs(), g.model().tokenizer()));
+            return;
+        }
+        stream(ctx, g, request, id, now);
+    }
+
+    /**
+     * Server-sent events: a first chunk with the role, one chunk per piece of text as the engine makes it final,
+     * a last chunk with the finish reason (and the log-probabilities when asked for), an optional usage chunk, then
+     * {@code data: [DONE]}. The engine's thread only queues text; this request's thread writes it, and a write that
+     * fails (the client went away) cancels the generation, which frees its slot at the next step.
+     */
+    private void stream(Context ctx, Generations g, ChatCompletions.Request request, String id, long now) throws IOException {
+        LinkedBlockingQueue<String> pieces = new LinkedBlockingQueue<>();
+        Generation generation = g.submit(request.images(), request.prompt(), request.options(), (tokenId, text) -> {
+            if (!text.isEmpty()) pieces.add(text);
+        });
+        String model = options.modelName();
+        OutputStream out = null;
+        try {
+            while (true) {
+                String piece = pieces.poll(50, TimeUnit.MILLISECONDS);
+                if (piece == null) {
+                    if (!generation.result().isDone()) continue;
+                    if (pieces.isEmpty()) break;
+                    continue;
+                }
+                if (out == null) out = startEvents(ctx, id, now, model);
+                ObjectNode delta = ChatCompletions.JSON.objectNode().put("content", piece);
+                event(out, ChatCompletions.chunk(id, now, model, delta, null, null));
+            }
+            GenerationResult result;
+            try {
+                result = g.await(generation);
+            } catch (ApiException e) {
+                if (out == null) throw e;
+                event(out, e.toJson());
+                sendDone(out);
+                return;
+            }
+            if (out == null) out = startEvents(ctx, id, now, model);
+            event(out, ChatCompletions.chunk(id, now, model, null, ChatCompletions.finishReason(result.finishReason()),
+                    request.logprobs() ? ChatCompletions.logprobs(result, g.model().tokenizer()) : null));
+            if (request.includeUsage()) event(out, ChatCompletions.usageChunk(id, now, model, result));
+            sendDone(out);
+        } catch (IOException clientGone) {
+            generation.cancel();
+        } catch (InterruptedException e) {
+            generation.cancel();
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            generation.cancel();
+            throw e;
+        }
+    }
+
+    private OutputStream startEvents(Context ctx, String id, long now, String model) throws IOException {
+        ctx.status(200);
+        ctx.res().setContentType("text/event-stream; charset=utf-8");
+        ctx.res().setHeader("Cache-Control", "no-cache");
+        ctx.res().setHeader("X-Accel-Buffering", "no");
+        OutputStream out = ctx.res().getOutputStream();
+        ObjectNode delta = ChatCompletions.JSON.objectNode().put("role", "assistant").put("content", "");
+        event(out, ChatCompletions.chunk(id, now, model, delta, null, null));
+        return out;
+    }
+
+    private void event(OutputStream out, JsonNode data) throws IOException {
+        out.write("data: ".getBytes(StandardCharsets.UTF_8));
+        out.write(json.writeValueAsBytes(data));
+        out.write("\n\n".getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    private static void sendDone(OutputStream out) throws IOException {
+        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    private void task(Context ctx, TaskEndpoints.Task task) throws IOException {
+        Generations g = generations();
+        g.refuseWhenQueueFull();
+        ObjectNode fields;
+        RgbImage image;
+        String type = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(java.util.Locale.ROOT);
+        if (type.startsWith("multipart/form-data")) {
+            long declared = ctx.req().getContentLengthLong();
+            if (declared > options.maxBodyBytes()) throw tooLarge(declared);
+            fields = JsonNodeFactory.instance.objectNode();
+            UploadedFile file;
+            Map<String, List<String>> form;
+            try {
+                file = ctx.uploadedFile("image");
+                form = ctx.formParamMap();
+            } catch (RuntimeException e) {
+                throw ApiException.badRequest(null, "invalid_multipart", "could not read the multipart body: "
+                        + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+            }
+            form.forEach((name, values) -> {
+                if (values.isEmpty()) return;
+                String v = values.getFirst();
+                if (TaskEndpoints.NUMERIC_FIELDS.contains(name)) {
+                    try {
+                        fields.set(name, json.readTree(v));
+                        if (!fields.get(name).isNumber()) fields.put(name, v);
+                    } catch (JacksonException notANumber) {
+                        fields.put(name, v);
+                    }
+                } else {
+                    fields.put(name, v);
+                }
+            });
+            if (file == null) {
+                String inline = fields.has("image") ? fields.get("image").asText() : null;
+                if (inline == null) throw ApiException.badRequest("image", "missing image: upload it as the multipart file field 'image'");
+                image = images.fromBase64(inline, "image");
+            } else {
+                byte[] bytes;
+                try (InputStream in = file.content()) {
+                    bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, options.maxBodyBytes() + 1));
+                }
+                if (bytes.length > options.maxBodyBytes()) throw tooLarge(-1);
+                image = images.fromBytes(bytes, "image");
+            }
+        } else {
+            JsonNode root = jsonBody(ctx);
+            fields = (ObjectNode) root;
+            String base64 = RequestFields.string(root, "image");
+            if (base64 == null) throw ApiException.badRequest("image", "missing image: send 'image' as base64 (or a data: URI), or upload it as multipart");
+            image = images.fromBase64(base64, "image");
+        }
+        writeJson(ctx, TaskEndpoints.run(task, fields, image, g, options.maskDecoder()));
+    }
+}
