@@ -137,8 +137,10 @@ final class Generations {
         return result;
     }
 
-    void observe(GenerationResult result) {
-        metrics.observe(result);
+    /** Ends a generation whose client went away; it is still counted when the engine finishes it. */
+    void cancel(Generation g) {
+        g.cancel();
+        g.result().thenAccept(metrics::observe);
     }
 
     static ApiException queueFull(String message) {

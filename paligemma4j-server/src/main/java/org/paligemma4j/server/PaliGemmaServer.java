@@ -376,6 +376,7 @@ public final class PaliGemmaServer implements AutoCloseable {
         });
         String model = options.modelName();
         OutputStream out = null;
+        StringBuilder streamed = new StringBuilder();
         try {
             while (true) {
                 String piece = pieces.poll(50, TimeUnit.MILLISECONDS);
@@ -385,6 +386,7 @@ public final class PaliGemmaServer implements AutoCloseable {
                     continue;
                 }
                 if (out == null) out = startEvents(ctx, id, now, model);
+                streamed.append(piece);
                 ObjectNode delta = ChatCompletions.JSON.objectNode().put("content", piece);
                 event(out, ChatCompletions.chunk(id, now, model, delta, null, null));
             }
@@ -398,17 +400,24 @@ public final class PaliGemmaServer implements AutoCloseable {
                 return;
             }
             if (out == null) out = startEvents(ctx, id, now, model);
+            // A generation ended early (time limit) may hold back text it never streamed: send it now, so the
+            // chunks always add up to the non-streamed answer.
+            String text = result.text();
+            if (text.length() > streamed.length() && text.startsWith(streamed.toString())) {
+                ObjectNode delta = ChatCompletions.JSON.objectNode().put("content", text.substring(streamed.length()));
+                event(out, ChatCompletions.chunk(id, now, model, delta, null, null));
+            }
             event(out, ChatCompletions.chunk(id, now, model, null, ChatCompletions.finishReason(result.finishReason()),
                     request.logprobs() ? ChatCompletions.logprobs(result, g.model().tokenizer()) : null));
             if (request.includeUsage()) event(out, ChatCompletions.usageChunk(id, now, model, result));
             sendDone(out);
         } catch (IOException clientGone) {
-            generation.cancel();
+            g.cancel(generation);
         } catch (InterruptedException e) {
-            generation.cancel();
+            g.cancel(generation);
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
-            generation.cancel();
+            g.cancel(generation);
             throw e;
         }
     }

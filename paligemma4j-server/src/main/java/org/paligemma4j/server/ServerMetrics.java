@@ -17,6 +17,7 @@ import org.paligemma4j.generate.GenerationResult;
  */
 final class ServerMetrics {
     private final Map<String, AtomicLong> requests = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> finished = new ConcurrentHashMap<>();
     private final Histogram timeToFirstToken = new Histogram(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60);
     private final Histogram timePerOutputToken = new Histogram(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5);
 
@@ -25,6 +26,7 @@ final class ServerMetrics {
     }
 
     void observe(GenerationResult result) {
+        finished.computeIfAbsent(result.finishReason().name().toLowerCase(java.util.Locale.ROOT), k -> new AtomicLong()).incrementAndGet();
         var t = result.timings();
         if (result.ids().length > 0) timeToFirstToken.observe(t.firstTokenSeconds());
         if (t.decodedTokens() > 0) timePerOutputToken.observe(t.decodeSeconds() / t.decodedTokens());
@@ -42,6 +44,10 @@ final class ServerMetrics {
             b.append("paligemma_requests_total{endpoint=\"").append(key, 0, split).append("\",status=\"")
                     .append(key, split + 1, key.length()).append("\"} ").append(count.get()).append('\n');
         });
+        b.append("# HELP paligemma_generations_total Generations ended, by finish reason (stop, length, cancelled, timeout, shutdown).\n");
+        b.append("# TYPE paligemma_generations_total counter\n");
+        new TreeMap<>(finished).forEach((reason, count) ->
+                b.append("paligemma_generations_total{finish_reason=\"").append(reason).append("\"} ").append(count.get()).append('\n'));
         b.append("# HELP paligemma_queue_depth Requests waiting for a place in the batch.\n");
         b.append("# TYPE paligemma_queue_depth gauge\n");
         b.append("paligemma_queue_depth ").append(engine == null ? 0 : engine.queueDepth()).append('\n');
