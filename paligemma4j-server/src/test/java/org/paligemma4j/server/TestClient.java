@@ -19,7 +19,7 @@ import java.util.Map;
 /** Plain HTTP to a test server on localhost: raw bodies, any headers, the status and the parsed JSON back. */
 final class TestClient {
     static final ObjectMapper JSON = new ObjectMapper();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
     private final String base;
 
     TestClient(PaliGemmaServer server) {
