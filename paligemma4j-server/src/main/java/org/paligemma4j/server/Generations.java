@@ -40,10 +40,15 @@ final class Generations {
 
     /**
      * Generation options from a request's fields: {@code maxTokensFields} (the first given wins; default: the
-     * server's limit, or what the model's positions leave), {@code temperature} (0 or absent: greedy),
+     * server's limit, or what the model's positions leave when that is less), {@code temperature} (0 or absent: greedy),
      * {@code top_p}, {@code top_k}, {@code seed} (absent: a random one) and {@code stop}.
      */
     GenerationOptions options(JsonNode root, String prompt, int images, List<String> maxTokensFields) {
+        return options(root, prompt, images, maxTokensFields, options.maxNewTokens());
+    }
+
+    /** As above, with {@code defaultMaxTokens} (capped by the server's limit) when the request names none. */
+    GenerationOptions options(JsonNode root, String prompt, int images, List<String> maxTokensFields, int defaultMaxTokens) {
         checkPrompt(prompt);
         int promptTokens;
         try {
@@ -69,7 +74,8 @@ final class Generations {
             throw ApiException.badRequest("messages", "context_length_exceeded", "the prompt has " + promptTokens
                     + " tokens (image tokens included) but the model has only " + positions + " positions");
         }
-        int maxNew = maxTokens != null ? maxTokens.intValue() : Math.min(options.maxNewTokens(), positions - promptTokens);
+        int maxNew = maxTokens != null ? maxTokens.intValue()
+                : Math.min(Math.min(defaultMaxTokens, options.maxNewTokens()), positions - promptTokens);
         if (promptTokens + maxNew > positions) {
             throw ApiException.badRequest(maxField, "context_length_exceeded", "the prompt has " + promptTokens
                     + " tokens (image tokens included); with " + maxNew + " new tokens that exceeds the model's " + positions + " positions");

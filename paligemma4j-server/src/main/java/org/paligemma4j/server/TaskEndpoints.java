@@ -78,7 +78,9 @@ final class TaskEndpoints {
     /** Runs {@code task} on {@code image} and builds its JSON. */
     static ObjectNode run(Task task, JsonNode fields, RgbImage image, Generations generations, MaskDecoder maskDecoder) {
         String prompt = prompt(task, fields);
-        GenerationOptions options = generations.options(fields, prompt, 1, List.of("max_new_tokens", "max_tokens"));
+        // The CLI's default length (64 tokens), so that the same request prints the same JSON in both.
+        GenerationOptions options = generations.options(fields, prompt, 1, List.of("max_new_tokens", "max_tokens"),
+                GenerationOptions.defaults().maxNewTokens());
         GenerationResult output = generations.await(generations.submit(List.of(image), prompt, options, null));
         int w = image.width(), h = image.height();
         return switch (task) {
