@@ -363,18 +363,51 @@ public final class PaliGemmaServer implements AutoCloseable {
         stream(ctx, g, request, id, now);
     }
 
-    /**
-     * Server-sent events: a first chunk with the role, one chunk per piece of text as the engine makes it final,
-     * a last chunk with the finish reason (and the log-probabilities when asked for), an optional usage chunk, then
-     * {@code data: [DONE]}. The engine's thread only queues text; this request's thread writes it, and a write that
-     * fails (the client went away) cancels the generation, which frees its slot at the next step.
-     */
+    /** How one kind of event stream shapes its events (chat completion chunks, or the task stream's). */
+    private interface StreamShape {
+        /** Sent when the stream opens; null for nothing. */
+        JsonNode opening();
+
+        JsonNode piece(String text);
+
+        /** The events after the last piece. */
+        List<JsonNode> closing(GenerationResult result);
+    }
+
     private void stream(Context ctx, Generations g, ChatCompletions.Request request, String id, long now) throws IOException {
+        String model = options.modelName();
+        streamEvents(ctx, g, request.images(), request.prompt(), request.options(), new StreamShape() {
+            public JsonNode opening() {
+                ObjectNode delta = ChatCompletions.JSON.objectNode().put("role", "assistant").put("content", "");
+                return ChatCompletions.chunk(id, now, model, delta, null, null);
+            }
+
+            public JsonNode piece(String text) {
+                return ChatCompletions.chunk(id, now, model, ChatCompletions.JSON.objectNode().put("content", text), null, null);
+            }
+
+            public List<JsonNode> closing(GenerationResult result) {
+                List<JsonNode> events = new java.util.ArrayList<>();
+                events.add(ChatCompletions.chunk(id, now, model, null, ChatCompletions.finishReason(result.finishReason()),
+                        request.logprobs() ? ChatCompletions.logprobs(result, g.model().tokenizer()) : null));
+                if (request.includeUsage()) events.add(ChatCompletions.usageChunk(id, now, model, result));
+                return events;
+            }
+        });
+    }
+
+    /**
+     * Server-sent events: an opening event, one event per piece of text as the engine makes it final, the closing
+     * events, then {@code data: [DONE]}. Nothing is sent until the first piece, so a request that fails before
+     * any token still gets its status code. The engine's thread only queues text; this request's thread writes
+     * it, and a write that fails (the client went away) cancels the generation, which frees its slot at the next step.
+     */
+    private void streamEvents(Context ctx, Generations g, List<RgbImage> pictures, String prompt,
+                              org.paligemma4j.generate.GenerationOptions generationOptions, StreamShape shape) throws IOException {
         LinkedBlockingQueue<String> pieces = new LinkedBlockingQueue<>();
-        Generation generation = g.submit(request.images(), request.prompt(), request.options(), (tokenId, text) -> {
+        Generation generation = g.submit(pictures, prompt, generationOptions, (tokenId, text) -> {
             if (!text.isEmpty()) pieces.add(text);
         });
-        String model = options.modelName();
         OutputStream out = null;
         StringBuilder streamed = new StringBuilder();
         try {
@@ -385,10 +418,9 @@ public final class PaliGemmaServer implements AutoCloseable {
                     if (pieces.isEmpty()) break;
                     continue;
                 }
-                if (out == null) out = startEvents(ctx, id, now, model);
+                if (out == null) out = startEvents(ctx, shape);
                 streamed.append(piece);
-                ObjectNode delta = ChatCompletions.JSON.objectNode().put("content", piece);
-                event(out, ChatCompletions.chunk(id, now, model, delta, null, null));
+                event(out, shape.piece(piece));
             }
             GenerationResult result;
             try {
@@ -399,17 +431,14 @@ public final class PaliGemmaServer implements AutoCloseable {
                 sendDone(out);
                 return;
             }
-            if (out == null) out = startEvents(ctx, id, now, model);
+            if (out == null) out = startEvents(ctx, shape);
             // A generation ended early (time limit) may hold back text it never streamed: send it now, so the
-            // chunks always add up to the non-streamed answer.
+            // pieces always add up to the non-streamed answer.
             String text = result.text();
             if (text.length() > streamed.length() && text.startsWith(streamed.toString())) {
-                ObjectNode delta = ChatCompletions.JSON.objectNode().put("content", text.substring(streamed.length()));
-                event(out, ChatCompletions.chunk(id, now, model, delta, null, null));
+                event(out, shape.piece(text.substring(streamed.length())));
             }
-            event(out, ChatCompletions.chunk(id, now, model, null, ChatCompletions.finishReason(result.finishReason()),
-                    request.logprobs() ? ChatCompletions.logprobs(result, g.model().tokenizer()) : null));
-            if (request.includeUsage()) event(out, ChatCompletions.usageChunk(id, now, model, result));
+            for (JsonNode e : shape.closing(result)) event(out, e);
             sendDone(out);
         } catch (IOException clientGone) {
             g.cancel(generation);
@@ -422,14 +451,15 @@ public final class PaliGemmaServer implements AutoCloseable {
         }
     }
 
-    private OutputStream startEvents(Context ctx, String id, long now, String model) throws IOException {
+    private OutputStream startEvents(Context ctx, StreamShape shape) throws IOException {
         ctx.status(200);
         ctx.res().setContentType("text/event-stream; charset=utf-8");
         ctx.res().setHeader("Cache-Control", "no-cache");
         ctx.res().setHeader("X-Accel-Buffering", "no");
         OutputStream out = ctx.res().getOutputStream();
-        ObjectNode delta = ChatCompletions.JSON.objectNode().put("role", "assistant").put("content", "");
-        event(out, ChatCompletions.chunk(id, now, model, delta, null, null));
+        JsonNode opening = shape.opening();
+        if (opening != null) event(out, opening);
+        else out.flush();
         return out;
     }
 
@@ -467,7 +497,9 @@ public final class PaliGemmaServer implements AutoCloseable {
             form.forEach((name, values) -> {
                 if (values.isEmpty()) return;
                 String v = values.getFirst();
-                if (TaskEndpoints.NUMERIC_FIELDS.contains(name)) {
+                if (name.equals("stream") && (v.equals("true") || v.equals("false"))) {
+                    fields.put(name, Boolean.parseBoolean(v));
+                } else if (TaskEndpoints.NUMERIC_FIELDS.contains(name)) {
                     try {
                         fields.set(name, json.readTree(v));
                         if (!fields.get(name).isNumber()) fields.put(name, v);
@@ -497,6 +529,29 @@ public final class PaliGemmaServer implements AutoCloseable {
             if (base64 == null) throw ApiException.badRequest("image", "missing image: send 'image' as base64 (or a data: URI), or upload it as multipart");
             image = images.fromBase64(base64, "image");
         }
-        writeJson(ctx, TaskEndpoints.run(task, fields, image, g, options.maskDecoder()));
+        String prompt = TaskEndpoints.prompt(task, fields);
+        var generationOptions = TaskEndpoints.options(fields, prompt, g);
+        if (Boolean.TRUE.equals(RequestFields.bool(fields, "stream"))) {
+            RgbImage picture = image;
+            streamEvents(ctx, g, List.of(image), prompt, generationOptions, new StreamShape() {
+                public JsonNode opening() {
+                    return JsonNodeFactory.instance.objectNode().put("task", task.cliName).put("prompt", prompt);
+                }
+
+                public JsonNode piece(String text) {
+                    return JsonNodeFactory.instance.objectNode().put("text", text);
+                }
+
+                public List<JsonNode> closing(GenerationResult result) {
+                    ObjectNode last = JsonNodeFactory.instance.objectNode();
+                    last.set("result", TaskEndpoints.json(task, prompt, result, picture, options.maskDecoder()));
+                    last.set("timings", TaskEndpoints.timings(result));
+                    return List.of(last);
+                }
+            });
+            return;
+        }
+        GenerationResult output = g.await(g.submit(List.of(image), prompt, generationOptions, null));
+        writeJson(ctx, TaskEndpoints.json(task, prompt, output, image, options.maskDecoder()));
     }
 }

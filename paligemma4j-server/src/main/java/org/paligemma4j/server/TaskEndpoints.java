@@ -23,7 +23,9 @@ import org.paligemma4j.tasks.TextResult;
  * The typed task endpoints: {@code /v1/caption}, {@code /v1/answer}, {@code /v1/ocr}, {@code /v1/detect} and
  * {@code /v1/segment}. Each takes an image (multipart upload or base64 in JSON) and the task's fields, runs on
  * the shared engine, and returns the JSON that {@code paligemma <task> --json} prints (the task names are the
- * CLI's: caption, ask, ocr, detect, segment; the image has no path).
+ * CLI's: caption, ask, ocr, detect, segment; the image has no path). With {@code "stream": true} the text streams
+ * as server-sent events ({@code {"text": piece}}) and the last event holds that JSON as {@code result}, with
+ * {@code timings}.
  */
 final class TaskEndpoints {
     /** The tasks by endpoint name. */
@@ -75,13 +77,14 @@ final class TaskEndpoints {
         return TaskPrompts.checkLabels(labels);
     }
 
-    /** Runs {@code task} on {@code image} and builds its JSON. */
-    static ObjectNode run(Task task, JsonNode fields, RgbImage image, Generations generations, MaskDecoder maskDecoder) {
-        String prompt = prompt(task, fields);
-        // The CLI's default length (64 tokens), so that the same request prints the same JSON in both.
-        GenerationOptions options = generations.options(fields, prompt, 1, List.of("max_new_tokens", "max_tokens"),
-                GenerationOptions.defaults().maxNewTokens());
-        GenerationResult output = generations.await(generations.submit(List.of(image), prompt, options, null));
+    /** How long and how random: the request's fields, by default the CLI's length (64 tokens) and greedy. */
+    static GenerationOptions options(JsonNode fields, String prompt, Generations generations) {
+        // The CLI's default length, so that the same request prints the same JSON in both.
+        return generations.options(fields, prompt, 1, List.of("max_new_tokens", "max_tokens"), GenerationOptions.defaults().maxNewTokens());
+    }
+
+    /** The task's JSON for a finished generation on {@code image}. */
+    static ObjectNode json(Task task, String prompt, GenerationResult output, RgbImage image, MaskDecoder maskDecoder) {
         int w = image.width(), h = image.height();
         return switch (task) {
             case CAPTION, ANSWER, OCR -> TaskJson.result(task.cliName, new TextResult(prompt, output), null, w, h);
@@ -105,5 +108,21 @@ final class TaskEndpoints {
                 yield json;
             }
         };
+    }
+
+    /** Where a generation's time went, in seconds, for the web page. */
+    static ObjectNode timings(GenerationResult result) {
+        var t = result.timings();
+        ObjectNode o = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        o.put("queue_s", t.queueSeconds());
+        o.put("image_s", t.imageSeconds());
+        o.put("image_cached", t.imageCached());
+        o.put("prefill_s", t.prefillSeconds());
+        o.put("decode_s", t.decodeSeconds());
+        o.put("decoded_tokens", t.decodedTokens());
+        o.put("first_token_s", t.firstTokenSeconds());
+        o.put("prompt_tokens", result.promptTokens());
+        o.put("finish_reason", result.finishReason().name().toLowerCase(java.util.Locale.ROOT));
+        return o;
     }
 }
