@@ -61,6 +61,8 @@ public final class PaliGemmaServer implements AutoCloseable {
     private final boolean ownsModel;
     private final CountDownLatch ready = new CountDownLatch(1), closed = new CountDownLatch(1);
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** Requests between arriving and reaching the engine's queue: their bodies and images are in memory. */
+    private final java.util.concurrent.Semaphore preparing;
     private volatile PaliGemma model;
     private volatile Engine engine;
     private volatile Generations generations;
@@ -71,6 +73,7 @@ public final class PaliGemmaServer implements AutoCloseable {
         this.options = options;
         this.ownsModel = ownsModel;
         this.images = new ImageInput(options);
+        this.preparing = new java.util.concurrent.Semaphore(options.maxBatch() + options.maxQueue());
         this.json = new ObjectMapper();
         // Base64 images are long strings: allow them up to the body limit (Jackson's default stops at 20 MB).
         json.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
@@ -351,16 +354,42 @@ public final class PaliGemmaServer implements AutoCloseable {
     private void chatCompletions(Context ctx) throws IOException {
         Generations g = generations();
         g.refuseWhenQueueFull();
-        JsonNode root = jsonBody(ctx);
-        ChatCompletions.Request request = ChatCompletions.parse(root, images, g, options.maxImages());
-        String id = ChatCompletions.newId();
-        long now = Instant.now().getEpochSecond();
-        if (!request.stream()) {
-            GenerationResult result = g.await(g.submit(request.images(), request.prompt(), request.options(), null));
-            writeJson(ctx, ChatCompletions.completion(id, now, options.modelName(), result, request.logprobs(), g.model().tokenizer()));
-            return;
+        try (Admission admission = admit()) {
+            JsonNode root = jsonBody(ctx);
+            ChatCompletions.Request request = ChatCompletions.parse(root, images, g, options.maxImages());
+            String id = ChatCompletions.newId();
+            long now = Instant.now().getEpochSecond();
+            if (!request.stream()) {
+                Generation generation = g.submit(request.images(), request.prompt(), request.options(), null);
+                admission.close();
+                GenerationResult result = g.await(generation);
+                writeJson(ctx, ChatCompletions.completion(id, now, options.modelName(), result, request.logprobs(), g.model().tokenizer()));
+                return;
+            }
+            stream(ctx, g, request, id, now, admission);
         }
-        stream(ctx, g, request, id, now);
+    }
+
+    /**
+     * A place among the requests being read and decoded: with at most {@code maxBatch + maxQueue} of them at a
+     * time (each holding a body and an image), a burst of clients cannot fill the heap; the rest get 429.
+     * Released once the request reaches the engine's queue (or fails).
+     */
+    private final class Admission implements AutoCloseable {
+        private final java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean(true);
+
+        @Override
+        public void close() {
+            if (held.compareAndSet(true, false)) preparing.release();
+        }
+    }
+
+    private Admission admit() {
+        if (!preparing.tryAcquire()) {
+            throw Generations.queueFull("the server is busy: " + (options.maxBatch() + options.maxQueue())
+                    + " requests are already being prepared or waiting; try again later");
+        }
+        return new Admission();
     }
 
     /** How one kind of event stream shapes its events (chat completion chunks, or the task stream's). */
@@ -374,9 +403,10 @@ public final class PaliGemmaServer implements AutoCloseable {
         List<JsonNode> closing(GenerationResult result);
     }
 
-    private void stream(Context ctx, Generations g, ChatCompletions.Request request, String id, long now) throws IOException {
+    private void stream(Context ctx, Generations g, ChatCompletions.Request request, String id, long now, Admission admission)
+            throws IOException {
         String model = options.modelName();
-        streamEvents(ctx, g, request.images(), request.prompt(), request.options(), new StreamShape() {
+        streamEvents(ctx, g, request.images(), request.prompt(), request.options(), admission, new StreamShape() {
             public JsonNode opening() {
                 ObjectNode delta = ChatCompletions.JSON.objectNode().put("role", "assistant").put("content", "");
                 return ChatCompletions.chunk(id, now, model, delta, null, null);
@@ -403,11 +433,13 @@ public final class PaliGemmaServer implements AutoCloseable {
      * it, and a write that fails (the client went away) cancels the generation, which frees its slot at the next step.
      */
     private void streamEvents(Context ctx, Generations g, List<RgbImage> pictures, String prompt,
-                              org.paligemma4j.generate.GenerationOptions generationOptions, StreamShape shape) throws IOException {
+                              org.paligemma4j.generate.GenerationOptions generationOptions, Admission admission,
+                              StreamShape shape) throws IOException {
         LinkedBlockingQueue<String> pieces = new LinkedBlockingQueue<>();
         Generation generation = g.submit(pictures, prompt, generationOptions, (tokenId, text) -> {
             if (!text.isEmpty()) pieces.add(text);
         });
+        admission.close();
         OutputStream out = null;
         StringBuilder streamed = new StringBuilder();
         try {
@@ -478,6 +510,12 @@ public final class PaliGemmaServer implements AutoCloseable {
     private void task(Context ctx, TaskEndpoints.Task task) throws IOException {
         Generations g = generations();
         g.refuseWhenQueueFull();
+        try (Admission admission = admit()) {
+            task(ctx, task, g, admission);
+        }
+    }
+
+    private void task(Context ctx, TaskEndpoints.Task task, Generations g, Admission admission) throws IOException {
         ObjectNode fields;
         RgbImage image;
         String type = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(java.util.Locale.ROOT);
@@ -533,7 +571,7 @@ public final class PaliGemmaServer implements AutoCloseable {
         var generationOptions = TaskEndpoints.options(fields, prompt, g);
         if (Boolean.TRUE.equals(RequestFields.bool(fields, "stream"))) {
             RgbImage picture = image;
-            streamEvents(ctx, g, List.of(image), prompt, generationOptions, new StreamShape() {
+            streamEvents(ctx, g, List.of(image), prompt, generationOptions, admission, new StreamShape() {
                 public JsonNode opening() {
                     return JsonNodeFactory.instance.objectNode().put("task", task.cliName).put("prompt", prompt);
                 }
@@ -551,7 +589,9 @@ public final class PaliGemmaServer implements AutoCloseable {
             });
             return;
         }
-        GenerationResult output = g.await(g.submit(List.of(image), prompt, generationOptions, null));
+        Generation generation = g.submit(List.of(image), prompt, generationOptions, null);
+        admission.close();
+        GenerationResult output = g.await(generation);
         writeJson(ctx, TaskEndpoints.json(task, prompt, output, image, options.maskDecoder()));
     }
 }

@@ -146,14 +146,34 @@ class LoadTest {
                 assertEquals(CLIENTS * REQUESTS_PER_CLIENT, served.get());
                 assertTrue(tooMany.get() > 0, "32 clients against a queue of 3 should overflow");
                 assertTrue(healthChecks.get() > 0);
-                System.out.printf("load: %d requests served, %d answered 429 first, %d health checks, all 200%n",
-                        served.get(), tooMany.get(), healthChecks.get());
+                // Nothing a request brought (bodies, images, streams) outlives it: the heap left after the load is small.
+                System.gc();
+                long retained = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+                assertTrue(retained < RETAINED_HEAP_BOUND, "heap still in use after the load: " + (retained >> 20) + " MB");
+                System.out.printf("load: %d requests served, %d answered 429 first, %d health checks, all 200;"
+                                + " heap in use after the load %d MB; peak resident memory of the test JVM %s%n",
+                        served.get(), tooMany.get(), healthChecks.get(), retained >> 20, peakResident());
                 String metrics = client.get("/metrics").body();
                 assertTrue(metrics.contains("paligemma_requests_total{endpoint=\"chat_completions\",status=\"429\"}")
                         || metrics.contains("paligemma_requests_total{endpoint=\"detect\",status=\"429\"}"), metrics);
                 assertTrue(!metrics.contains("status=\"5"), metrics);
             }
         }
+    }
+
+    /** Heap a finished load may leave in use (the tiny model, caches, the test's own data). */
+    static final long RETAINED_HEAP_BOUND = 256L << 20;
+
+    /** VmHWM from /proc/self/status (Linux), for the log. */
+    static String peakResident() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return line.substring(6).strip();
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux
+        }
+        return "unknown";
     }
 
     /** The generated text of a response: the message, the streamed deltas joined, or the task result's text. */
