@@ -15,10 +15,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Serve a model over HTTP: the OpenAI Chat Completions API (POST /v1/chat/completions, GET /v1/models),",
-                "typed task endpoints (POST /v1/caption, /v1/answer, /v1/ocr, /v1/detect, /v1/segment), GET /health,",
-                "GET /metrics (Prometheus) and a web page at /. Requests are batched: every running request advances",
-                "in one decoder pass per step. Prints the URL when the model is loaded; SIGINT/SIGTERM stop it cleanly."},
+        description = {"Serve a model over HTTP: the OpenAI Chat Completions API (POST /v1/chat/completions, GET /v1/models), "
+                + "typed task endpoints (POST /v1/caption, /v1/answer, /v1/ocr, /v1/detect, /v1/segment), GET /health, "
+                + "GET /metrics (Prometheus) and a web page at /.",
+                "Running requests are batched: every one advances in one decoder pass per step. The URL is printed once "
+                        + "the model is loaded; SIGINT/SIGTERM stop the server cleanly."},
         footer = {"", "Examples:",
                 "  paligemma serve --model paligemma2-3b-mix-224 --quant q8",
                 "  PALIGEMMA_API_KEY=secret paligemma serve --model DIR --host 0.0.0.0 --port 9000"})

@@ -141,7 +141,12 @@ public final class PaliGemmaServer implements AutoCloseable {
     public static PaliGemmaServer start(ServerOptions options, PaliGemma model) {
         PaliGemmaServer s = new PaliGemmaServer(options, false);
         s.ready(model);
-        s.listen();
+        try {
+            s.listen();
+        } catch (RuntimeException e) {
+            s.engine.close();
+            throw e;
+        }
         return s;
     }
 
@@ -237,6 +242,10 @@ public final class PaliGemmaServer implements AutoCloseable {
             handler.handle(ctx);
         } catch (ApiException e) {
             writeError(ctx, e);
+        } catch (IOException e) {
+            // The client went away or sent a broken body while it was being read: nothing useful to say to it.
+            LOG.debug("could not read {} {}: {}", ctx.method(), ctx.path(), e.toString());
+            writeError(ctx, ApiException.badRequest(null, "could not read the request: " + e.getMessage()));
         } catch (Exception e) {
             LOG.error("unexpected failure on {} {}", ctx.method(), ctx.path(), e);
             writeError(ctx, new ApiException(500, "server_error", null, null, "internal error; the server log has the details"));
