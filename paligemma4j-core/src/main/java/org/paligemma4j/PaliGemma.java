@@ -71,6 +71,11 @@ public final class PaliGemma implements AutoCloseable {
 
     /** Opens config, weights, tokenizer and image preprocessing of a model directory. */
     public static PaliGemma open(Path directory) throws IOException {
+        return open(directory, org.paligemma4j.tensor.WeightFormat.AS_STORED);
+    }
+
+    /** Opens a model directory with its weight matrices in {@code format} (as stored, or quantized while loading). */
+    public static PaliGemma open(Path directory, org.paligemma4j.tensor.WeightFormat format) throws IOException {
         if (!Files.isDirectory(directory)) throw new IOException(directory + ": model directory does not exist");
         PaliGemmaConfig config = PaliGemmaConfig.load(directory);
         Tokenizer tokenizer = Tokenizer.load(directory);
@@ -83,7 +88,7 @@ public final class PaliGemma implements AutoCloseable {
                     + " but the vision tower takes " + config.vision().imageSize() + " px");
         }
         GenerationConfig generation = GenerationConfig.load(directory, config);
-        PaliGemmaModel model = PaliGemmaModel.open(directory);
+        PaliGemmaModel model = PaliGemmaModel.open(directory, format);
         return new PaliGemma(model, tokenizer, preprocessor, generation);
     }
 

@@ -1,13 +1,12 @@
 package org.paligemma4j.cli;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Arrays;
 import java.util.Locale;
 import org.paligemma4j.tasks.BinaryMask;
 import org.paligemma4j.tasks.Detection;
 import org.paligemma4j.tasks.PixelBox;
+import org.paligemma4j.tasks.TaskJson;
 
 /**
  * How the CLI shows detected objects, in one place for decode-output, detect and segment: the JSON object of the
@@ -21,24 +20,7 @@ final class DetectionReport {
      * the box per big_vision (the decode-output contract; keep the field names and order stable).
      */
     static ObjectNode objectJson(Detection d) {
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
-        o.put("label", d.label());
-        ArrayNode loc = o.putArray("loc");
-        for (int v : d.loc().toArray()) loc.add(v);
-        if (d.seg() == null) {
-            o.putNull("seg");
-        } else {
-            ArrayNode seg = o.putArray("seg");
-            d.seg().forEach(seg::add);
-        }
-        PixelBox b = d.pixelBox();
-        ObjectNode box = o.putObject("box");
-        box.put("x_min", b.xMin());
-        box.put("y_min", b.yMin());
-        box.put("x_max", b.xMax());
-        box.put("y_max", b.yMax());
-        o.put("valid", d.valid());
-        return o;
+        return TaskJson.object(d);
     }
 
     /**
@@ -46,25 +28,7 @@ final class DetectionReport {
      * encoding (column-major runs, starting with a run of background that may be 0), which pycocotools reads.
      */
     static ObjectNode maskJson(BinaryMask mask) {
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
-        o.put("pixels", mask.count());
-        ObjectNode rle = o.putObject("rle");
-        rle.putArray("size").add(mask.height()).add(mask.width());
-        ArrayNode counts = rle.putArray("counts");
-        boolean current = false;
-        long run = 0;
-        for (int x = 0; x < mask.width(); x++) {
-            for (int y = 0; y < mask.height(); y++) {
-                if (mask.get(x, y) != current) {
-                    counts.add(run);
-                    current = !current;
-                    run = 0;
-                }
-                run++;
-            }
-        }
-        counts.add(run);
-        return o;
+        return TaskJson.mask(mask);
     }
 
     /** {@code "3 objects on a 640x480 image"}. */

@@ -1,7 +1,5 @@
 package org.paligemma4j.cli;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -11,6 +9,7 @@ import org.paligemma4j.generate.GenerationOptions;
 import org.paligemma4j.image.ImageLoader;
 import org.paligemma4j.image.RgbImage;
 import org.paligemma4j.tasks.PaliGemmaTasks;
+import org.paligemma4j.tasks.TaskJson;
 import org.paligemma4j.tasks.TaskResult;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -77,14 +76,7 @@ abstract class TaskCommand<R extends TaskResult> implements Callable<Integer> {
     }
 
     private ObjectNode toJson(R result, RgbImage picture) {
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
-        o.put("task", spec.name());
-        o.put("prompt", result.prompt());
-        o.putObject("image").put("path", image.toString()).put("width", picture.width()).put("height", picture.height());
-        o.put("text", result.text());
-        ArrayNode ids = o.putArray("ids");
-        for (int id : result.ids()) ids.add(id);
-        o.put("stopped_on_eos", result.output().stoppedOnEos());
+        ObjectNode o = TaskJson.result(spec.name(), result, image.toString(), picture.width(), picture.height());
         addJson(result, o, picture);
         return o;
     }
