@@ -25,6 +25,9 @@ import picocli.CommandLine.Option;
                 "With --suffix the forward pass uses the training mask over prefix + suffix and loss.npy holds the suffix loss;",
                 "token_type_ids and labels are written too, and generation starts from the prefix alone (generate_input_ids)."})
 final class DumpCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Mixin
     ModelOptions model;
 
@@ -44,8 +47,15 @@ final class DumpCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder (created if missing).")
     Path out;
 
+    @Option(names = "--logits", paramLabel = "last|all",
+            description = "Logits of every position (all) or of the last one (last). Default: all up to 1 GiB, else last.")
+    String logits;
+
     @Override
     public Integer call() throws IOException {
+        if (logits != null && !logits.equals("all") && !logits.equals("last")) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--logits must be last or all, not '" + logits + "'");
+        }
         Path dir = model.resolve();
         var options = sampling.toOptions(model);
         List<RgbImage> pictures = new ArrayList<>();
@@ -85,14 +95,22 @@ final class DumpCommand implements Callable<Integer> {
             write("image_features_projected", NpyArray.ofFloats(embedding.projected(), k, tokens, hidden));
             write("image_features_scaled", NpyArray.ofFloats(embedding.scaled(), k, tokens, hidden));
 
-            List<float[]> states = new ArrayList<>();
+            // Hidden states and logits are streamed to their files as they are computed: at 896 px they are
+            // gigabytes, more than the default heap (and a Java array) holds.
+            int layers = m.config().text().numHiddenLayers();
             float[] x = m.embedPrompt(p.ids(), embedding);
-            m.decode(x, length, m.newCache(length), p.prefixLength(), options.slidingWindow(), (i, h, n) -> states.add(h));
-            float[] all = new float[states.size() * length * hidden];
-            for (int s = 0; s < states.size(); s++) System.arraycopy(states.get(s), 0, all, s * length * hidden, length * hidden);
-            write("decoder_hidden_states", NpyArray.ofFloats(all, states.size(), length, hidden));
-            float[] logits = m.logits(x, 0, length);
-            write("logits", NpyArray.ofFloats(logits, 1, length, m.vocabSize()));
+            try (var states = new NpyArray.FloatStreamWriter(out.resolve("decoder_hidden_states.npy"), layers + 1, length, hidden)) {
+                m.decode(x, length, m.newCache(length), p.prefixLength(), options.slidingWindow(), (i, h, n) -> {
+                    try {
+                        states.write(h, 0, n * hidden);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+            } catch (java.io.UncheckedIOException e) {
+                throw e.getCause();
+            }
+            String logitsNote = writeLogits(m, x, length);
             if (p.hasSuffix()) {
                 long[] types = new long[length];
                 for (int i = p.prefixLength(); i < length; i++) types[i] = 1;
@@ -101,7 +119,10 @@ final class DumpCommand implements Callable<Integer> {
                 for (int i = 0; i < length; i++) labels[i] = i < p.prefixLength() ? -100 : p.ids()[i];
                 write("labels", NpyArray.ofLongs(labels, 1, length));
                 write("generate_input_ids", NpyArray.ofLongs(toLongs(p.prefixIds()), 1, p.prefixLength()));
-                float loss = (float) SuffixLoss.of(logits, p.ids(), p.prefixLength(), m.vocabSize());
+                // Only the rows that predict suffix tokens: position prefix-1 predicts the first suffix token.
+                int first = p.prefixLength() - 1;
+                float[] predicting = m.logits(x, first, length - 1 - first);
+                float loss = (float) SuffixLoss.of(predicting, java.util.Arrays.copyOfRange(p.ids(), first, length), 1, m.vocabSize());
                 write("loss", NpyArray.ofFloats(new float[] {loss}));
             }
 
@@ -114,10 +135,38 @@ final class DumpCommand implements Callable<Integer> {
             }
             write("generate_step_logits", NpyArray.ofFloats(steps, result.stepLogits().size(), m.vocabSize()));
             System.out.println("wrote " + out + " (" + length + " input tokens, " + result.ids().length + " generated: "
-                    + Json.escape(pg.tokenizer().decode(result.ids())) + ")");
+                    + Json.escape(pg.tokenizer().decode(result.ids())) + ")" + logitsNote);
         }
         return 0;
     }
+
+    /**
+     * logits.npy: every position's logits ({@code [1, length, vocab]}, computed and written a block of rows at a
+     * time), or with {@code --logits last} only the last position's ({@code [1, 1, vocab]}). Without the option,
+     * all of them up to {@link #AUTO_ALL_LOGITS_BYTES}, else the last only, with a note saying so.
+     */
+    private String writeLogits(PaliGemmaModel m, float[] finalHidden, int length) throws IOException {
+        long bytes = (long) length * m.vocabSize() * 4;
+        boolean all = logits == null ? bytes <= AUTO_ALL_LOGITS_BYTES : logits.equals("all");
+        if (!all) {
+            float[] last = m.logits(finalHidden, length - 1, 1);
+            NpyArray.ofFloats(last, 1, 1, m.vocabSize()).write(out.resolve("logits.npy"));
+            return logits == null ? String.format(java.util.Locale.ROOT, "; logits.npy holds the last position only"
+                    + " (all %d would take %.1f GB: pass --logits all to write them)", length, bytes / 1e9) : "";
+        }
+        int block = (int) Math.max(1, (64L << 20) / ((long) m.vocabSize() * 4));
+        try (var writer = new NpyArray.FloatStreamWriter(out.resolve("logits.npy"), 1, length, m.vocabSize())) {
+            for (int from = 0; from < length; from += block) {
+                int rows = Math.min(block, length - from);
+                float[] chunk = m.logits(finalHidden, from, rows);
+                writer.write(chunk, 0, chunk.length);
+            }
+        }
+        return "";
+    }
+
+    /** Without --logits, all positions' logits are written up to this size (1 GiB), else the last position's. */
+    static final long AUTO_ALL_LOGITS_BYTES = 1L << 30;
 
     private void write(String name, NpyArray array) throws IOException {
         array.write(out.resolve(name + ".npy"));

@@ -66,4 +66,23 @@ class DumpCommandTest {
         System.arraycopy(more, 0, out, a.length, more.length);
         return out;
     }
+
+    /** --logits last writes only the last position's logits: what a long (896 px) prompt needs. */
+    @org.junit.jupiter.api.Test
+    void logitsLastWritesTheLastPositionOnly(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        Golden g = Golden.cases("paligemma2-tiny").getFirst();
+        CliRunner.Result r = CliRunner.run("dump", "--model", g.modelDir().toString(),
+                "--image", Fixtures.path(g.entry().get("image").asText()).toString(), "--prompt", g.entry().get("prompt").asText(),
+                "--max-new-tokens", "2", "--logits", "last", "--out", dir.toString());
+        org.junit.jupiter.api.Assertions.assertEquals(0, r.exitCode(), r.err());
+        org.paligemma4j.io.NpyArray last = org.paligemma4j.io.NpyArray.read(dir.resolve("logits.npy"));
+        float[] all = g.floats("logits");
+        int vocab = (int) last.shape()[2];
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new long[] {1, 1, vocab}, last.shape());
+        Golden.assertClose(java.util.Arrays.copyOfRange(all, all.length - vocab, all.length), last.toFloatArray(), 2e-4, "last logits");
+        CliRunner.Result bad = CliRunner.run("dump", "--model", g.modelDir().toString(), "--image",
+                Fixtures.path(g.entry().get("image").asText()).toString(), "--prompt", "x", "--logits", "some", "--out", dir.toString());
+        org.junit.jupiter.api.Assertions.assertEquals(2, bad.exitCode(), bad.err());
+        org.junit.jupiter.api.Assertions.assertTrue(bad.err().contains("--logits must be last or all"), bad.err());
+    }
 }

@@ -216,6 +216,16 @@ public record NpyArray(String dtype, long[] shape, byte[] data) {
     }
 
     public void write(OutputStream out) throws IOException {
+        writeHeader(out, dtype, shape);
+        out.write(data);
+    }
+
+    /**
+     * The .npy header (format 1.0, padded to a multiple of 64 bytes as numpy does) of an array of {@code dtype}
+     * and {@code shape}: what {@link FloatStreamWriter} writes before streaming the values, so arrays larger
+     * than a Java array can be written.
+     */
+    static void writeHeader(OutputStream out, String dtype, long[] shape) throws IOException {
         StringBuilder shapeText = new StringBuilder("(");
         for (int i = 0; i < shape.length; i++) {
             shapeText.append(shape[i]);
@@ -233,6 +243,45 @@ public record NpyArray(String dtype, long[] shape, byte[] data) {
         out.write(len & 0xff);
         out.write((len >> 8) & 0xff);
         out.write(header.getBytes(StandardCharsets.ISO_8859_1));
-        out.write(data);
+    }
+
+    /**
+     * A little-endian float32 .npy written in pieces: the header first, then the values in C order as they are
+     * computed, so an array never has to be held whole (the 896 px logits are 4 GB). {@link #close} checks that
+     * exactly the promised number of values arrived.
+     */
+    public static final class FloatStreamWriter implements AutoCloseable {
+        private final OutputStream out;
+        private final Path file;
+        private final long expected;
+        private long written;
+
+        public FloatStreamWriter(Path file, long... shape) throws IOException {
+            this.file = file;
+            this.expected = elementCount(shape);
+            this.out = new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 20);
+            writeHeader(out, "<f4", shape);
+        }
+
+        /** Appends {@code values[from, from + count)}. */
+        public void write(float[] values, int from, int count) throws IOException {
+            if (written + count > expected) {
+                throw new IOException(file + ": more than the " + expected + " values its shape holds");
+            }
+            ByteBuffer b = ByteBuffer.allocate(Math.min(count, 1 << 16) * 4).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < count; i += 1 << 16) {
+                int n = Math.min(1 << 16, count - i);
+                b.clear();
+                b.asFloatBuffer().put(values, from + i, n);
+                out.write(b.array(), 0, n * 4);
+            }
+            written += count;
+        }
+
+        @Override
+        public void close() throws IOException {
+            out.close();
+            if (written != expected) throw new IOException(file + ": " + written + " values written but its shape holds " + expected);
+        }
     }
 }
