@@ -76,9 +76,12 @@ final class BenchCommand implements Callable<Integer> {
             int[] prompt = new int[promptTokens];
             Arrays.fill(prompt, 0, imageTokens, c.imageTokenIndex());
             prompt[imageTokens] = c.bosTokenId();
-            for (int i = imageTokens + 1; i < promptTokens; i++) prompt[i] = 1000 + random.nextInt(20000);
+            // Ordinary text ids (past the special tokens, within small test vocabularies too).
+            int textIds = Math.min(21000, c.text().vocabSize());
+            for (int i = imageTokens + 1; i < promptTokens; i++) prompt[i] = random.nextInt(Math.min(1000, textIds / 2), textIds);
 
             double[] vision = new double[runs], prefill = new double[runs], decode = new double[runs];
+            double coldVision = 0, coldPrefill = 0;
             for (int r = -1; r < runs; r++) {
                 long a = System.nanoTime();
                 var image = m.encodeImage(pixels);
@@ -87,16 +90,25 @@ final class BenchCommand implements Callable<Integer> {
                         .withSlidingWindow(SlidingWindowSemantics.TRANSFORMERS);
                 // Forced ids keep the run from stopping early at a random <eos>.
                 int[] forced = new int[newTokens + 1];
-                Arrays.fill(forced, 1000);
+                Arrays.fill(forced, prompt[promptTokens - 1]);
                 var result = new Generator(m, new int[0]).generate(new Generator.Request(prompt, image, options, false, forced), null);
                 if (r >= 0) {
                     vision[r] = (b - a) / 1e9;
                     prefill[r] = result.timings().prefillSeconds();
                     decode[r] = result.timings().decodeSeconds() / result.timings().decodedTokens();
+                } else {
+                    // The first pass of this process, before the JIT has compiled the kernels: what a one-shot command sees.
+                    coldVision = (b - a) / 1e9;
+                    coldPrefill = result.timings().prefillSeconds();
                 }
             }
             double visionS = median(vision), prefillS = median(prefill), decodeS = median(decode);
             String batched = batchedDecode(m, prompt, m.encodeImage(pixels));
+            // The machine's own limits, measured now in this process, so each figure can be read as a fraction of them.
+            java.util.List<org.paligemma4j.tensor.FloatMatrix> matrices = m.matrices();
+            double readGbS = org.paligemma4j.tensor.MachineLimits.readBandwidthGbPerSecond();
+            double fmaGflops = org.paligemma4j.tensor.MachineLimits.fmaPeakGflops();
+            double computeGbS = org.paligemma4j.tensor.MachineLimits.decodeComputeGbPerSecond(matrices.getLast());
             long peakRss = ProcessMemory.peakResidentBytes();
             double weightsGb = m.decodeWeightBytesPerToken() / 1e9;
             double visionGflop = visionFlops(c) / 1e9;
@@ -105,9 +117,16 @@ final class BenchCommand implements Callable<Integer> {
             String out = String.format(Locale.ROOT,
                     "{\"load_s\":%.3f,\"vision_s\":%.3f,\"prefill_tokens\":%d,\"prefill_tok_s\":%.2f,\"decode_tok_s\":%.3f,"
                             + "\"peak_rss_mb\":%.0f,\"threads\":%d,\"quant\":\"%s\",\"weights_gb_per_token\":%.3f,\"decode_gb_s\":%.2f,"
-                            + "\"vision_gflops\":%.1f,\"prefill_gflops\":%.1f%s}",
+                            + "\"vision_gflops\":%.1f,\"prefill_gflops\":%.1f,"
+                            + "\"machine_read_gb_s\":%.2f,\"machine_fma_gflops\":%.1f,\"decode_compute_gb_s\":%.2f,"
+                            + "\"decode_bw_fraction\":%.3f,\"decode_roofline_fraction\":%.3f,\"vision_peak_fraction\":%.3f,"
+                            + "\"prefill_peak_fraction\":%.3f,\"cold_vision_s\":%.3f,\"cold_prefill_tok_s\":%.2f,"
+                            + "\"vision_s_spread\":%s,\"prefill_tok_s_spread\":%s,\"decode_tok_s_spread\":%s,\"cpu\":\"%s\"%s}",
                     loadSeconds, visionS, promptTokens, promptTokens / prefillS, 1 / decodeS, peakRss / 1e6, Parallel.threads(),
                     quant, weightsGb, weightsGb / decodeS, visionGflop / visionS, prefillGflop / prefillS,
+                    readGbS, fmaGflops, computeGbS, weightsGb / decodeS / readGbS, weightsGb / decodeS / Math.min(readGbS, computeGbS),
+                    visionGflop / visionS / fmaGflops, prefillGflop / prefillS / fmaGflops, coldVision, promptTokens / coldPrefill,
+                    spread(vision, false), spread(prefill, true, promptTokens), spread(decode, true, 1), Json.escape(cpuName()),
                     batched.isEmpty() ? "" : ",\"batched_decode\":[" + batched + "]");
             if (json) {
                 System.out.println(out);
@@ -117,6 +136,11 @@ final class BenchCommand implements Callable<Integer> {
                         model, quant, Parallel.threads(), jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize(),
                         Runtime.version(), loadSeconds, visionS, visionGflop / visionS, promptTokens, promptTokens / prefillS,
                         prefillGflop / prefillS, 1 / decodeS, weightsGb / decodeS, weightsGb, peakRss / 1e6);
+                System.out.printf(Locale.ROOT, "  machine (%s): read %.1f GB/s, FMA peak %.0f GFLOPS, decode kernel from cache %.1f GB/s | "
+                                + "decode at %.0f%% of its roofline, SigLIP at %.0f%% and prefill at %.0f%% of the FMA peak | cold: SigLIP %.2f s, "
+                                + "prefill %.1f tok/s%n", cpuName(), readGbS, fmaGflops, computeGbS,
+                        100 * weightsGb / decodeS / Math.min(readGbS, computeGbS), 100 * visionGflop / visionS / fmaGflops,
+                        100 * prefillGflop / prefillS / fmaGflops, coldVision, promptTokens / coldPrefill);
                 if (!batched.isEmpty()) System.out.println("  batched decode: [" + batched + "]");
             }
         }
@@ -141,7 +165,7 @@ final class BenchCommand implements Callable<Integer> {
             Arrays.fill(prefixes, prompt.length);
             double[] steps = new double[newTokens];
             for (int s = -1; s < newTokens; s++) {
-                for (int b = 0; b < batch; b++) next[b] = 1000 + 7 * b + s;
+                for (int b = 0; b < batch; b++) next[b] = prompt[(imageTokensOf(m) + 1 + b + Math.max(0, s)) % prompt.length];
                 long a = System.nanoTime();
                 float[] h = m.embedTokens(next);
                 m.decodeStep(h, batch, caches, prefixes, SlidingWindowSemantics.TRANSFORMERS);
@@ -154,6 +178,29 @@ final class BenchCommand implements Callable<Integer> {
                     batch, step, batch / step, step / (single * batchSizes.getFirst())));
         }
         return String.join(",", rows);
+    }
+
+    /** {"min","median","max"} of seconds, or with {@code perSecond} of {@code units / seconds} (so min is the slowest). */
+    private static String spread(double[] seconds, boolean perSecond, double... units) {
+        double[] v = seconds.clone();
+        if (perSecond) for (int i = 0; i < v.length; i++) v[i] = units[0] / v[i];
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return String.format(Locale.ROOT, "{\"min\":%.3f,\"median\":%.3f,\"max\":%.3f}", s[0], median(v), s[s.length - 1]);
+    }
+
+    /** The processor's model name (Linux), so every figure says which CPU gave it. */
+    static String cpuName() {
+        try (var lines = java.nio.file.Files.lines(Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).strip()).findFirst()
+                    .orElse(System.getProperty("os.arch"));
+        } catch (java.io.IOException | RuntimeException e) {
+            return System.getProperty("os.arch");
+        }
+    }
+
+    private static int imageTokensOf(PaliGemmaModel m) {
+        return m.config().numImageTokens();
     }
 
     static double median(double[] v) {
