@@ -65,7 +65,7 @@ final class SiglipVisionEncoder {
         }
         int tokens = config.numImageTokens(), width = config.hiddenSize();
         float[] x = new float[tokens * width];
-        patchEmbedding.apply(unfoldPatches(pixelValues), tokens, x);
+        patchEmbedding.apply(unfoldPatches(pixelValues, config), tokens, x);
         Ops.add(x, positionEmbedding, x.length);
 
         float normEps = (float) config.layerNormEps();
@@ -91,9 +91,9 @@ final class SiglipVisionEncoder {
 
     /**
      * {@code [C, S, S]} → {@code [patches, C·P·P]}, patches in row-major grid order and each patch in the
-     * (channel, row, column) order of the convolution kernel {@code [width, C, P, P]}.
+     * (channel, row, column) order of the convolution kernel {@code [width, C, P, P]}. Training shares it.
      */
-    private float[] unfoldPatches(float[] pixels) {
+    static float[] unfoldPatches(float[] pixels, VisionConfig config) {
         int size = config.imageSize(), p = config.patchSize(), side = config.patchesPerSide(), channels = config.numChannels();
         int patchLen = config.patchElements();
         float[] out = new float[side * side * patchLen];
