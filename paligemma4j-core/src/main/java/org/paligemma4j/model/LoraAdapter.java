@@ -277,7 +277,7 @@ public final class LoraAdapter {
     /** Writes {@code adapter_config.json} (as loaded) and {@code adapter_model.safetensors} (float32) into {@code dir}. */
     public void save(Path dir) throws IOException {
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve(CONFIG_FILE), pythonJson(config, 0) + "\n", StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve(CONFIG_FILE), pythonJson(config, 0), StandardCharsets.UTF_8);
         writeTensors(dir.resolve(WEIGHTS_FILE), false);
     }
 
