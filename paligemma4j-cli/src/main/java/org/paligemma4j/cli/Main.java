@@ -9,6 +9,8 @@ import picocli.CommandLine.Command;
         description = "Run Google's PaliGemma vision-language models in pure Java.",
         subcommands = {CommandLine.HelpCommand.class, SynthCommand.class, InspectCommand.class, BenchCommand.class,
                 DecodeOutputCommand.class, TokenizeCommand.class, GenerateCommand.class, DumpCommand.class, QuantizeCommand.class,
+                GradsCommand.class,
+                TrainCommand.class,
                 CaptionCommand.class, AskCommand.class, OcrCommand.class, DetectCommand.class, SegmentCommand.class})
 public final class Main implements Runnable {
 

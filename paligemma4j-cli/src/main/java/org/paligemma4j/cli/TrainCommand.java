@@ -1,0 +1,138 @@
+package org.paligemma4j.cli;
+
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.paligemma4j.PaliGemma;
+import org.paligemma4j.model.LoraAdapter;
+import org.paligemma4j.model.PaliGemmaTraining;
+import org.paligemma4j.train.AdamW;
+import org.paligemma4j.train.LearningRateSchedule;
+import org.paligemma4j.train.Trainer;
+import org.paligemma4j.train.TrainingData;
+import org.paligemma4j.train.TrainingExample;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Fine-tune a LoRA adapter: starting from the adapter in --lora-init, train its A and B (the model stays frozen)",
+                "on the examples of a JSONL file, {\"image\": \"photos/dog.jpg\", \"prefix\": \"caption en\", \"suffix\": \"a dog\"} per line",
+                "(image paths absolute or relative to the file's folder), and write the adapter in PEFT's format to --out.",
+                "Each step prints its loss; --out also gets training_log.jsonl."})
+final class TrainCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--data", required = true, paramLabel = "FILE.jsonl", description = "Training examples, one JSON object per line.")
+    Path data;
+
+    @Option(names = "--lora-init", required = true, paramLabel = "ADAPTER_DIR",
+            description = "The PEFT LoRA adapter to start from (adapter_config.json + adapter_model.safetensors).")
+    Path loraInit;
+
+    @Option(names = "--optimizer", paramLabel = "NAME", defaultValue = "adamw", description = "adamw (default; torch.optim.AdamW).")
+    String optimizer;
+
+    @Option(names = "--lr", required = true, paramLabel = "LR", description = "Peak learning rate.")
+    double lr;
+
+    @Option(names = "--weight-decay", paramLabel = "WD", defaultValue = "0.01",
+            description = "Decoupled weight decay (default: ${DEFAULT-VALUE}, torch's).")
+    double weightDecay;
+
+    @Option(names = "--betas", paramLabel = "B1,B2", defaultValue = "0.9,0.999", description = "AdamW betas (default: ${DEFAULT-VALUE}).")
+    String betas;
+
+    @Option(names = "--eps", paramLabel = "EPS", defaultValue = "1e-8", description = "AdamW epsilon (default: ${DEFAULT-VALUE}).")
+    double eps;
+
+    @Option(names = "--schedule", paramLabel = "NAME", defaultValue = "constant",
+            description = "Learning-rate schedule after the warm-up: constant (default), linear or cosine (decay to 0 at the last step).")
+    String schedule;
+
+    @Option(names = "--warmup-steps", paramLabel = "N", defaultValue = "0", description = "Linear warm-up from 0 over N steps (default: 0).")
+    int warmupSteps;
+
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "1", description = "Examples per step (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--steps", required = true, paramLabel = "N", description = "Optimizer steps.")
+    int steps;
+
+    @Option(names = "--no-shuffle", description = "Take the examples in file order (default: shuffled every epoch with --seed).")
+    boolean noShuffle;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of the shuffling and the LoRA dropout (default: 0).")
+    long seed;
+
+    @Option(names = "--max-grad-norm", paramLabel = "NORM", defaultValue = "0",
+            description = "Clip the gradients' global L2 norm to NORM (default: 0, no clipping).")
+    double maxGradNorm;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where to write the trained adapter (created if missing).")
+    Path out;
+
+    @Override
+    public Integer call() throws IOException {
+        Path dir = model.resolve();
+        if (!optimizer.equals("adamw")) throw new CliException("--optimizer must be adamw, not '" + optimizer + "'");
+        if (!(lr > 0) || Double.isInfinite(lr)) throw new CliException("--lr must be positive, got " + lr);
+        if (steps < 1) throw new CliException("--steps must be at least 1, got " + steps);
+        if (batchSize < 1) throw new CliException("--batch-size must be at least 1, got " + batchSize);
+        if (warmupSteps < 0) throw new CliException("--warmup-steps must be ≥ 0, got " + warmupSteps);
+        if (!(weightDecay >= 0)) throw new CliException("--weight-decay must be ≥ 0, got " + weightDecay);
+        if (!(eps >= 0)) throw new CliException("--eps must be ≥ 0, got " + eps);
+        if (!(maxGradNorm >= 0)) throw new CliException("--max-grad-norm must be ≥ 0, got " + maxGradNorm);
+        double[] b = parseBetas(betas);
+        LearningRateSchedule.Shape shape = switch (schedule) {
+            case "constant" -> LearningRateSchedule.Shape.CONSTANT;
+            case "linear" -> LearningRateSchedule.Shape.LINEAR;
+            case "cosine" -> LearningRateSchedule.Shape.COSINE;
+            default -> throw new CliException("--schedule must be constant, linear or cosine, not '" + schedule + "'");
+        };
+        List<TrainingExample> examples = TrainingData.read(data);
+        try (PaliGemma pg = ModelLoading.open(dir, false)) {
+            LoraAdapter adapter = LoraAdapter.load(loraInit, pg.model().config());
+            try (PaliGemmaTraining training = PaliGemmaTraining.open(dir, adapter)) {
+                AdamW adamW = new AdamW(training.optimizedParameters(), b[0], b[1], eps, weightDecay);
+                var options = new Trainer.Options(steps, batchSize, !noShuffle, seed, maxGradNorm, model.semantics());
+                Trainer trainer = new Trainer(pg, training, adamW, new LearningRateSchedule(shape, lr, warmupSteps, steps), examples, options);
+                Files.createDirectories(out);
+                try (Writer log = Files.newBufferedWriter(out.resolve("training_log.jsonl"), StandardCharsets.UTF_8)) {
+                    trainer.run(r -> {
+                        System.out.printf(Locale.ROOT, "step %d/%d  loss %.6f  lr %.3g  grad norm %.4g  %d tokens  %.2f s%n",
+                                r.step(), r.steps(), r.loss(), r.learningRate(), r.gradNorm(), r.tokens(), r.seconds());
+                        log.write(String.format(Locale.ROOT,
+                                "{\"step\":%d,\"loss\":%s,\"lr\":%s,\"grad_norm\":%s,\"tokens\":%d,\"seconds\":%.4f}%n",
+                                r.step(), r.loss(), r.learningRate(), r.gradNorm(), r.tokens(), r.seconds()));
+                        log.flush();
+                    });
+                }
+                adapter.save(out);
+                System.out.println("wrote the adapter after " + steps + " steps to " + out);
+            }
+        }
+        return 0;
+    }
+
+    static double[] parseBetas(String text) {
+        String[] parts = text.split(",");
+        if (parts.length != 2) throw new CliException("--betas must be two numbers B1,B2, got '" + text + "'");
+        double[] b = new double[2];
+        for (int i = 0; i < 2; i++) {
+            try {
+                b[i] = Double.parseDouble(parts[i].strip());
+            } catch (NumberFormatException e) {
+                throw new CliException("--betas must be two numbers B1,B2, got '" + text + "'");
+            }
+            if (!(b[i] >= 0 && b[i] < 1)) throw new CliException("--betas must each be in [0, 1), got '" + text + "'");
+        }
+        return b;
+    }
+}
