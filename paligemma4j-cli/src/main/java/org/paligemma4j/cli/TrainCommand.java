@@ -5,8 +5,11 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.paligemma4j.PaliGemma;
 import org.paligemma4j.model.LoraAdapter;
@@ -14,6 +17,7 @@ import org.paligemma4j.model.PaliGemmaTraining;
 import org.paligemma4j.train.AdamW;
 import org.paligemma4j.train.LearningRateSchedule;
 import org.paligemma4j.train.Trainer;
+import org.paligemma4j.train.TrainingCheckpoint;
 import org.paligemma4j.train.TrainingData;
 import org.paligemma4j.train.TrainingExample;
 import picocli.CommandLine.Command;
@@ -21,10 +25,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Fine-tune a LoRA adapter: starting from the adapter in --lora-init, train its A and B (the model stays frozen)",
-                "on the examples of a JSONL file, {\"image\": \"photos/dog.jpg\", \"prefix\": \"caption en\", \"suffix\": \"a dog\"} per line",
-                "(image paths absolute or relative to the file's folder), and write the adapter in PEFT's format to --out.",
-                "Each step prints its loss; --out also gets training_log.jsonl."})
+        description = {"Fine-tune on the examples of a JSONL file, {\"image\": \"photos/dog.jpg\", \"prefix\": \"caption en\", \"suffix\": \"a dog\"}",
+                "per line (image paths absolute or relative to the file's folder). With --lora-init ADAPTER, train that LoRA adapter's A and",
+                "B (the model stays frozen) and write the adapter in PEFT's format to --out; with --full, train the parts named by --train",
+                "(float32 master weights, the rest frozen as stored) and write the whole model to --out. Each step prints its loss; --out",
+                "also gets training_log.jsonl, and with --save-every N a resumable checkpoint-STEP folder every N steps (--resume DIR)."})
 final class TrainCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
@@ -32,9 +37,24 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, paramLabel = "FILE.jsonl", description = "Training examples, one JSON object per line.")
     Path data;
 
-    @Option(names = "--lora-init", required = true, paramLabel = "ADAPTER_DIR",
+    @Option(names = "--lora-init", paramLabel = "ADAPTER_DIR",
             description = "The PEFT LoRA adapter to start from (adapter_config.json + adapter_model.safetensors).")
     Path loraInit;
+
+    @Option(names = "--full", description = "Train the model's own weights (the parts in --train) instead of an adapter.")
+    boolean full;
+
+    @Option(names = "--train", paramLabel = "PARTS", defaultValue = "vision,projector,decoder", split = ",",
+            description = "With --full: the parts to train, from vision, projector, decoder (default: all of them).")
+    List<String> trainParts;
+
+    @Option(names = "--save-every", paramLabel = "N", defaultValue = "0",
+            description = "Write a resumable checkpoint to --out/checkpoint-STEP every N steps (default: 0, never).")
+    int saveEvery;
+
+    @Option(names = "--resume", paramLabel = "CHECKPOINT_DIR",
+            description = "Continue the run saved in a checkpoint-STEP folder, with the same data and options.")
+    Path resume;
 
     @Option(names = "--optimizer", paramLabel = "NAME", defaultValue = "adamw", description = "adamw (default; torch.optim.AdamW).")
     String optimizer;
@@ -96,26 +116,52 @@ final class TrainCommand implements Callable<Integer> {
             case "cosine" -> LearningRateSchedule.Shape.COSINE;
             default -> throw new CliException("--schedule must be constant, linear or cosine, not '" + schedule + "'");
         };
+        if (saveEvery < 0) throw new CliException("--save-every must be ≥ 0, got " + saveEvery);
+        if (full && loraInit != null) throw new CliException("--full and --lora-init exclude each other");
+        if (!full && loraInit == null && resume == null) throw new CliException("pass --lora-init ADAPTER_DIR (LoRA) or --full");
+        Set<PaliGemmaTraining.Part> parts = EnumSet.noneOf(PaliGemmaTraining.Part.class);
+        for (String part : trainParts) {
+            try {
+                parts.add(PaliGemmaTraining.Part.parse(part));
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--train: " + e.getMessage());
+            }
+        }
+        if (out.toAbsolutePath().normalize().equals(dir.toAbsolutePath().normalize())) {
+            throw new CliException("--out must not be the model directory (its weights are read while training)");
+        }
         List<TrainingExample> examples = TrainingData.read(data);
         try (PaliGemma pg = ModelLoading.open(dir, false)) {
-            LoraAdapter adapter = LoraAdapter.load(loraInit, pg.model().config());
-            try (PaliGemmaTraining training = PaliGemmaTraining.open(dir, adapter)) {
+            // A LoRA run resumes from the checkpoint folder, which holds the adapter in PEFT's layout.
+            Path adapterDir = full ? null : resume != null && loraInit == null ? resume : loraInit;
+            LoraAdapter adapter = adapterDir == null ? null : LoraAdapter.load(adapterDir, pg.model().config());
+            try (PaliGemmaTraining training = adapter != null ? PaliGemmaTraining.open(dir, adapter)
+                    : PaliGemmaTraining.open(dir, null, PaliGemmaTraining.parts(parts))) {
                 AdamW adamW = new AdamW(training.optimizedParameters(), b[0], b[1], eps, weightDecay);
                 var options = new Trainer.Options(steps, batchSize, !noShuffle, seed, maxGradNorm, model.semantics());
+                int first = resume == null ? 0 : TrainingCheckpoint.restore(resume, adamW, options);
+                if (first > steps) throw new CliException(resume + " is at step " + first + ", past --steps " + steps);
                 Trainer trainer = new Trainer(pg, training, adamW, new LearningRateSchedule(shape, lr, warmupSteps, steps), examples, options);
                 Files.createDirectories(out);
-                try (Writer log = Files.newBufferedWriter(out.resolve("training_log.jsonl"), StandardCharsets.UTF_8)) {
-                    trainer.run(r -> {
+                try (Writer log = Files.newBufferedWriter(out.resolve("training_log.jsonl"), StandardCharsets.UTF_8,
+                        StandardOpenOption.CREATE, first == 0 ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND)) {
+                    trainer.run(first, r -> {
                         System.out.printf(Locale.ROOT, "step %d/%d  loss %.6f  lr %.3g  grad norm %.4g  %d tokens  %.2f s%n",
                                 r.step(), r.steps(), r.loss(), r.learningRate(), r.gradNorm(), r.tokens(), r.seconds());
                         log.write(String.format(Locale.ROOT,
                                 "{\"step\":%d,\"loss\":%s,\"lr\":%s,\"grad_norm\":%s,\"tokens\":%d,\"seconds\":%.4f}%n",
                                 r.step(), r.loss(), r.learningRate(), r.gradNorm(), r.tokens(), r.seconds()));
                         log.flush();
+                        if (saveEvery > 0 && r.step() % saveEvery == 0 && r.step() < r.steps()) {
+                            Path checkpoint = out.resolve("checkpoint-" + r.step());
+                            TrainingCheckpoint.save(checkpoint, adamW, options, r.step());
+                            if (adapter != null) adapter.save(checkpoint);
+                        }
                     });
                 }
-                adapter.save(out);
-                System.out.println("wrote the adapter after " + steps + " steps to " + out);
+                if (adapter != null) adapter.save(out);
+                else training.saveModel(out);
+                System.out.println("wrote the " + (adapter != null ? "adapter" : "model") + " after " + steps + " steps to " + out);
             }
         }
         return 0;

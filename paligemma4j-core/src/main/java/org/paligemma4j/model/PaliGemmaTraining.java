@@ -97,6 +97,33 @@ public final class PaliGemmaTraining implements AutoCloseable {
         }
     }
 
+    /** The three parts of the model, for freezing by part. */
+    public enum Part {
+        VISION("vision_tower."), PROJECTOR("multi_modal_projector."), DECODER("language_model.");
+
+        private final String prefix;
+
+        Part(String prefix) {
+            this.prefix = prefix;
+        }
+
+        /** Whether the tensor of this canonical name belongs to the part (the tied embedding is the decoder's). */
+        public boolean contains(String canonicalName) {
+            return canonicalName.startsWith(prefix);
+        }
+
+        /** Parses "vision", "projector" or "decoder". */
+        public static Part parse(String name) {
+            for (Part p : values()) if (p.name().equalsIgnoreCase(name.strip())) return p;
+            throw new IllegalArgumentException("unknown part '" + name + "': the parts are vision, projector and decoder");
+        }
+    }
+
+    /** Trains the tensors of the given parts (everything else is frozen). */
+    public static Predicate<String> parts(java.util.Set<Part> parts) {
+        return name -> parts.stream().anyMatch(p -> p.contains(name));
+    }
+
     public PaliGemmaConfig config() {
         return config;
     }
@@ -255,6 +282,33 @@ public final class PaliGemmaTraining implements AutoCloseable {
                     SafetensorsWriter.Content.ofFloats(p.grad())));
         }
         SafetensorsWriter.write(file, entries, Map.of("format", "pt"));
+    }
+
+    /**
+     * Writes the model with its trained tensors into {@code dir} as a Hugging Face checkpoint: every file of
+     * the original directory but the weights, and one {@code model.safetensors} with every tensor under its
+     * original name, the trained ones as float32 master values, the frozen ones as stored. An adapter is
+     * not folded in (see {@code merge-adapter}).
+     */
+    public void saveModel(Path dir) throws IOException {
+        java.nio.file.Files.createDirectories(dir);
+        try (var files = java.nio.file.Files.list(checkpoint.directory())) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (!java.nio.file.Files.isRegularFile(f) || name.endsWith(".safetensors") || name.equals(Checkpoint.INDEX_FILE)) continue;
+                java.nio.file.Files.copy(f, dir.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        Map<String, Param> trained = weights.trained();
+        List<SafetensorsWriter.Entry> entries = new ArrayList<>();
+        for (var e : checkpoint.tensors().entrySet()) {
+            Param p = trained.get(WeightNames.canonical(e.getKey()));
+            var t = e.getValue();
+            entries.add(p != null
+                    ? new SafetensorsWriter.Entry(e.getKey(), DType.F32, t.shape(), SafetensorsWriter.Content.ofFloats(p.value()))
+                    : new SafetensorsWriter.Entry(e.getKey(), t.dtype(), t.shape(), SafetensorsWriter.Content.copyOf(t.data())));
+        }
+        SafetensorsWriter.write(dir.resolve(Checkpoint.SINGLE_FILE), entries, Map.of("format", "pt"));
     }
 
     @Override

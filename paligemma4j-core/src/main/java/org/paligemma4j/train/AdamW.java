@@ -1,7 +1,15 @@
 package org.paligemma4j.train;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import org.paligemma4j.io.CheckpointException;
+import org.paligemma4j.io.DType;
+import org.paligemma4j.io.SafeTensor;
+import org.paligemma4j.io.SafetensorsFile;
+import org.paligemma4j.io.SafetensorsWriter;
 import org.paligemma4j.model.Param;
 
 /**
@@ -78,5 +86,52 @@ public final class AdamW {
 
     public List<Param> parameters() {
         return params;
+    }
+
+    /**
+     * Writes the step count and every moment estimate, named {@code <parameter>.exp_avg} and
+     * {@code <parameter>.exp_avg_sq} (float32), so that a resumed run continues bit for bit.
+     */
+    public void saveState(Path file) throws IOException {
+        List<SafetensorsWriter.Entry> entries = new ArrayList<>();
+        for (int k = 0; k < params.size(); k++) {
+            Param p = params.get(k);
+            entries.add(new SafetensorsWriter.Entry(p.name() + ".exp_avg", DType.F32, p.shape(), SafetensorsWriter.Content.ofFloats(expAvg.get(k))));
+            entries.add(new SafetensorsWriter.Entry(p.name() + ".exp_avg_sq", DType.F32, p.shape(), SafetensorsWriter.Content.ofFloats(expAvgSq.get(k))));
+        }
+        SafetensorsWriter.write(file, entries, Map.of("step", Integer.toString(step)));
+    }
+
+    /** Restores what {@link #saveState} wrote; every parameter's moments must be there with its shape. */
+    public void loadState(Path file) {
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            String stepText = f.metadata().get("step");
+            int restoredStep;
+            try {
+                restoredStep = Integer.parseInt(stepText);
+            } catch (NumberFormatException e) {
+                throw new CheckpointException(file + ": no valid \"step\" in the metadata (got " + stepText + ")");
+            }
+            List<float[]> m = new ArrayList<>(), v = new ArrayList<>();
+            for (Param p : params) {
+                for (String suffix : new String[] {".exp_avg", ".exp_avg_sq"}) {
+                    SafeTensor t = f.tensors().get(p.name() + suffix);
+                    if (t == null) throw new CheckpointException(file + ": no tensor '" + p.name() + suffix + "'");
+                    if (t.dtype() != DType.F32 || !java.util.Arrays.equals(t.shape(), p.shape())) {
+                        throw new CheckpointException(file + ": '" + t.name() + "' is " + t.dtype() + " " + t.shapeString()
+                                + ", expected F32 " + java.util.Arrays.toString(p.shape()));
+                    }
+                    (suffix.equals(".exp_avg") ? m : v).add(t.toFloatArray());
+                }
+            }
+            if (f.tensors().size() != 2 * params.size()) {
+                throw new CheckpointException(file + ": holds " + f.tensors().size() + " tensors, expected " + 2 * params.size());
+            }
+            for (int k = 0; k < params.size(); k++) {
+                System.arraycopy(m.get(k), 0, expAvg.get(k), 0, m.get(k).length);
+                System.arraycopy(v.get(k), 0, expAvgSq.get(k), 0, v.get(k).length);
+            }
+            step = restoredStep;
+        }
     }
 }

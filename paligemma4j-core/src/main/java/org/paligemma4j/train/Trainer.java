@@ -62,31 +62,26 @@ public final class Trainer {
         this.options = options;
     }
 
-    /** Runs every step. */
-    public void run(Progress progress) throws IOException {
-        Random shuffler = new Random(options.seed());
-        SplittableRandom dropout = new SplittableRandom(options.seed());
-        List<Integer> order = new ArrayList<>();
-        int next = 0;
-        for (int step = 0; step < options.steps(); step++) {
+    /**
+     * Runs steps {@code firstStep + 1 … options.steps()} (firstStep 0 for a fresh run; a resumed run passes
+     * the steps already taken). Which examples a step takes and its dropout draws depend only on the seed
+     * and the step number, so a run resumed from a checkpoint continues exactly as if never interrupted.
+     */
+    public void run(int firstStep, Progress progress) throws IOException {
+        if (firstStep < 0 || firstStep > options.steps()) {
+            throw new IllegalArgumentException("cannot start at step " + firstStep + " of " + options.steps());
+        }
+        for (int step = firstStep; step < options.steps(); step++) {
             long t0 = System.nanoTime();
-            List<TrainingExample> batch = new ArrayList<>();
-            while (batch.size() < options.batchSize()) {
-                if (next == order.size()) { // a new epoch
-                    order.clear();
-                    for (int i = 0; i < data.size(); i++) order.add(i);
-                    if (options.shuffle()) Collections.shuffle(order, shuffler);
-                    next = 0;
-                }
-                batch.add(data.get(order.get(next++)));
-            }
             List<Prepared> prepared = new ArrayList<>();
             int tokens = 0;
-            for (TrainingExample e : batch) {
-                Prepared p = prepare(e);
+            for (int i = 0; i < options.batchSize(); i++) {
+                long position = (long) step * options.batchSize() + i;
+                Prepared p = prepare(data.get(exampleAt(position)));
                 prepared.add(p);
                 tokens += model.lossTokens(p.prompt.ids(), p.prompt.prefixLength());
             }
+            SplittableRandom dropout = new SplittableRandom(options.seed() * 0x9E3779B97F4A7C15L + step);
             model.zeroGradients();
             double loss = 0;
             for (Prepared p : prepared) {
@@ -98,6 +93,27 @@ public final class Trainer {
             optimizer.step(lr);
             progress.stepDone(new StepReport(step + 1, options.steps(), loss, lr, norm, tokens, (System.nanoTime() - t0) / 1e9));
         }
+    }
+
+    private int epochOfOrder = -1;
+    private int[] order;
+
+    /**
+     * The index of the example at {@code position} of the stream of examples: epoch after epoch over the
+     * data, in file order or, when shuffling, in a permutation drawn from the seed and the epoch number.
+     */
+    int exampleAt(long position) {
+        int n = data.size();
+        int epoch = (int) (position / n), offset = (int) (position % n);
+        if (!options.shuffle()) return offset;
+        if (epoch != epochOfOrder) {
+            List<Integer> list = new ArrayList<>();
+            for (int i = 0; i < n; i++) list.add(i);
+            Collections.shuffle(list, new Random(options.seed() * 31 + epoch));
+            order = list.stream().mapToInt(Integer::intValue).toArray();
+            epochOfOrder = epoch;
+        }
+        return order[offset];
     }
 
     private record Prepared(float[] pixels, Prompt prompt) {}
