@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
                 DecodeOutputCommand.class, TokenizeCommand.class, GenerateCommand.class, DumpCommand.class, QuantizeCommand.class,
                 GradsCommand.class,
                 TrainCommand.class,
+                MergeAdapterCommand.class,
                 CaptionCommand.class, AskCommand.class, OcrCommand.class, DetectCommand.class, SegmentCommand.class})
 public final class Main implements Runnable {
 
