@@ -7,44 +7,39 @@ package org.paligemma4j.tensor;
  * <p>Conventions, as in llm.c: parameter gradients (weights, biases) are always accumulated
  * ({@code +=}), because a tensor can be used more than once (the tied embedding) and gradients of
  * several examples add up; input gradients are accumulated too unless a method says it writes them.
- * Arrays are float32, every sum is formed in double: a gradient is a sum over tokens, rows or keys of
- * terms of both signs, and float32 accumulation there would cost the last digits the fine-tuning parity
- * tests check.
+ * Arrays are float32. Sums over tokens and keys (weight gradients, norms, attention) are formed in
+ * double: a gradient is a sum of terms of both signs, and float32 accumulation there would cost the last
+ * digits the fine-tuning parity tests check. The input gradient of a linear layer, as large a product
+ * as the forward pass, runs on the forward's float32 GEMM.
  */
 public final class Backward {
     private Backward() {}
 
-    /** Tokens that share one widened weight row in {@link #matmulInputGrad}. */
-    private static final int TOKEN_BLOCK = 32;
+    /** Floats of W's transposed column block that {@link #matmulInputGrad} multiplies at a time (4 MB). */
+    private static final int TRANSPOSED_BLOCK_FLOATS = 1 << 20;
 
     /**
      * Backward of {@code y = x·Wᵀ} (a linear layer, {@link FloatMatrix#matmul}) for the input:
      * {@code dX[t][c] += Σ_r dY[t][r]·W[r][c]}, x {@code [tokens, cols]}, dY {@code [tokens, rows]}.
+     *
+     * <p>This is the forward product with W transposed, and as much work as the forward pass itself, so it
+     * runs on the forward's GEMM: a block of W's columns is transposed into a float32 matrix (the forward's
+     * packing routine, reading W in its stored format) and {@code dY} multiplied by it. Sums are float32
+     * like the forward's.
      */
     public static void matmulInputGrad(FloatMatrix w, float[] dY, int tokens, float[] dX) {
         int rows = w.rows(), cols = w.cols();
-        Parallel.forRange((tokens + TOKEN_BLOCK - 1) / TOKEN_BLOCK, 1, (fromBlock, toBlock) -> {
-            float[] row = new float[cols];
-            int t0 = fromBlock * TOKEN_BLOCK, t1 = Math.min(tokens, toBlock * TOKEN_BLOCK);
-            double[] acc = new double[(t1 - t0) * cols];
-            for (int r = 0; r < rows; r++) {
-                boolean read = false;
-                for (int t = t0; t < t1; t++) {
-                    double d = dY[t * rows + r];
-                    if (d == 0) continue;
-                    if (!read) {
-                        w.row(r, row, 0);
-                        read = true;
-                    }
-                    int o = (t - t0) * cols;
-                    for (int c = 0; c < cols; c++) acc[o + c] += d * row[c];
-                }
+        int block = Math.min(cols, Math.max(16, TRANSPOSED_BLOCK_FLOATS / rows / 16 * 16));
+        float[] transposed = new float[block * rows], product = new float[tokens * block];
+        for (int c0 = 0; c0 < cols; c0 += block) {
+            int width = Math.min(block, cols - c0);
+            // transposed[k·rows + r] = W[r][c0 + k]: the block of Wᵀ, rows × width → width × rows
+            w.packTransposed(0, rows, c0, width, transposed, rows);
+            new ArrayMatrix(w.name() + "ᵀ", transposed, width, rows).matmul(dY, tokens, product);
+            for (int t = 0; t < tokens; t++) {
+                for (int k = 0; k < width; k++) dX[t * cols + c0 + k] += product[t * width + k];
             }
-            for (int t = t0; t < t1; t++) {
-                int o = (t - t0) * cols;
-                for (int c = 0; c < cols; c++) dX[t * cols + c] += (float) acc[o + c];
-            }
-        });
+        }
     }
 
     /**
@@ -211,59 +206,69 @@ public final class Backward {
                                          int heads, int kvHeads, int headDim, float scale, float softCap,
                                          AttentionMask mask, float[] dQ, float[] dK, float[] dV) {
         int groups = heads / kvHeads;
-        Parallel.forEach(kvHeads, kvh -> {
+        // One task per query head (PaliGemma 1 has a single key/value head): each sums its share of dK and
+        // dV privately, and the shares are added in head order afterwards, so the result does not depend on
+        // the thread count.
+        double[][] dKShare = new double[heads][], dVShare = new double[heads][];
+        Parallel.forEach(heads, h -> {
+            int kvh = h / groups;
             double[] score = new double[tokens], p = new double[tokens], dp = new double[tokens], dq = new double[headDim];
-            double[] dKacc = new double[tokens * headDim], dVacc = new double[tokens * headDim];
-            for (int h = kvh * groups; h < (kvh + 1) * groups; h++) {
-                for (int i = 0; i < tokens; i++) {
-                    int lo = mask.firstVisibleKey(i), hi = mask.endVisibleKeys(i);
-                    int qo = (i * heads + h) * headDim;
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int j = lo; j < hi; j++) {
-                        int ko = (j * kvHeads + kvh) * headDim;
-                        double dot = 0;
-                        for (int d = 0; d < headDim; d++) dot += (double) q[qo + d] * keys[ko + d];
-                        double v = dot * scale;
-                        if (softCap > 0) v = Math.tanh(v / softCap) * softCap;
-                        score[j] = v;
-                        max = Math.max(max, v);
-                    }
-                    double total = 0;
-                    for (int j = lo; j < hi; j++) total += p[j] = Math.exp(score[j] - max);
-                    double weighted = 0;
-                    for (int j = lo; j < hi; j++) {
-                        int vo = (j * kvHeads + kvh) * headDim;
-                        p[j] /= total;
-                        double d = 0;
-                        for (int e = 0; e < headDim; e++) {
-                            d += (double) dOut[qo + e] * values[vo + e];
-                            dVacc[j * headDim + e] += p[j] * dOut[qo + e];
-                        }
-                        dp[j] = d;
-                        weighted += p[j] * d;
-                    }
-                    java.util.Arrays.fill(dq, 0);
-                    for (int j = lo; j < hi; j++) {
-                        double ds = p[j] * (dp[j] - weighted);
-                        if (softCap > 0) {
-                            double t = score[j] / softCap;
-                            ds *= 1 - t * t;
-                        }
-                        ds *= scale;
-                        int ko = (j * kvHeads + kvh) * headDim;
-                        for (int d = 0; d < headDim; d++) {
-                            dq[d] += ds * keys[ko + d];
-                            dKacc[j * headDim + d] += ds * q[qo + d];
-                        }
-                    }
-                    for (int d = 0; d < headDim; d++) dQ[qo + d] += (float) dq[d];
+            double[] dKacc = dKShare[h] = new double[tokens * headDim], dVacc = dVShare[h] = new double[tokens * headDim];
+            for (int i = 0; i < tokens; i++) {
+                int lo = mask.firstVisibleKey(i), hi = mask.endVisibleKeys(i);
+                int qo = (i * heads + h) * headDim;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = lo; j < hi; j++) {
+                    int ko = (j * kvHeads + kvh) * headDim;
+                    double dot = 0;
+                    for (int d = 0; d < headDim; d++) dot += (double) q[qo + d] * keys[ko + d];
+                    double v = dot * scale;
+                    if (softCap > 0) v = Math.tanh(v / softCap) * softCap;
+                    score[j] = v;
+                    max = Math.max(max, v);
                 }
+                double total = 0;
+                for (int j = lo; j < hi; j++) total += p[j] = Math.exp(score[j] - max);
+                double weighted = 0;
+                for (int j = lo; j < hi; j++) {
+                    int vo = (j * kvHeads + kvh) * headDim;
+                    p[j] /= total;
+                    double d = 0;
+                    for (int e = 0; e < headDim; e++) {
+                        d += (double) dOut[qo + e] * values[vo + e];
+                        dVacc[j * headDim + e] += p[j] * dOut[qo + e];
+                    }
+                    dp[j] = d;
+                    weighted += p[j] * d;
+                }
+                java.util.Arrays.fill(dq, 0);
+                for (int j = lo; j < hi; j++) {
+                    double ds = p[j] * (dp[j] - weighted);
+                    if (softCap > 0) {
+                        double t = score[j] / softCap;
+                        ds *= 1 - t * t;
+                    }
+                    ds *= scale;
+                    int ko = (j * kvHeads + kvh) * headDim;
+                    for (int d = 0; d < headDim; d++) {
+                        dq[d] += ds * keys[ko + d];
+                        dKacc[j * headDim + d] += ds * q[qo + d];
+                    }
+                }
+                for (int d = 0; d < headDim; d++) dQ[qo + d] += (float) dq[d];
             }
+        });
+        Parallel.forEach(kvHeads, kvh -> {
             for (int j = 0; j < tokens; j++) {
                 int ko = (j * kvHeads + kvh) * headDim;
                 for (int d = 0; d < headDim; d++) {
-                    dK[ko + d] += (float) dKacc[j * headDim + d];
-                    dV[ko + d] += (float) dVacc[j * headDim + d];
+                    double k = 0, v = 0;
+                    for (int h = kvh * groups; h < (kvh + 1) * groups; h++) {
+                        k += dKShare[h][j * headDim + d];
+                        v += dVShare[h][j * headDim + d];
+                    }
+                    dK[ko + d] += (float) k;
+                    dV[ko + d] += (float) v;
                 }
             }
         });
