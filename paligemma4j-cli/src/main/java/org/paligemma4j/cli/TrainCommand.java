@@ -41,6 +41,12 @@ final class TrainCommand implements Callable<Integer> {
             description = "The PEFT LoRA adapter to start from (adapter_config.json + adapter_model.safetensors).")
     Path loraInit;
 
+    @Option(names = "--lora", paramLabel = "r=R,alpha=A[,dropout=P][,targets=REGEX]",
+            description = "Train a new LoRA adapter of rank R with lora_alpha A (scaling A/R), PEFT's initialisation (A uniform, B zero); "
+                    + "targets is PEFT's full-match regex over module paths (default: every attention and MLP projection of the decoder; "
+                    + "it must come last).")
+    String loraSpec;
+
     @Option(names = "--full", description = "Train the model's own weights (the parts in --train) instead of an adapter.")
     boolean full;
 
@@ -117,8 +123,9 @@ final class TrainCommand implements Callable<Integer> {
             default -> throw new CliException("--schedule must be constant, linear or cosine, not '" + schedule + "'");
         };
         if (saveEvery < 0) throw new CliException("--save-every must be ≥ 0, got " + saveEvery);
-        if (full && loraInit != null) throw new CliException("--full and --lora-init exclude each other");
-        if (!full && loraInit == null && resume == null) throw new CliException("pass --lora-init ADAPTER_DIR (LoRA) or --full");
+        int modes = (full ? 1 : 0) + (loraInit != null ? 1 : 0) + (loraSpec != null ? 1 : 0);
+        if (modes > 1) throw new CliException("--full, --lora and --lora-init exclude each other");
+        if (modes == 0 && resume == null) throw new CliException("pass --lora r=8,alpha=16 (a new adapter), --lora-init ADAPTER_DIR or --full");
         Set<PaliGemmaTraining.Part> parts = EnumSet.noneOf(PaliGemmaTraining.Part.class);
         for (String part : trainParts) {
             try {
@@ -134,7 +141,8 @@ final class TrainCommand implements Callable<Integer> {
         try (PaliGemma pg = ModelLoading.open(dir, false)) {
             // A LoRA run resumes from the checkpoint folder, which holds the adapter in PEFT's layout.
             Path adapterDir = full ? null : resume != null && loraInit == null ? resume : loraInit;
-            LoraAdapter adapter = adapterDir == null ? null : LoraAdapter.load(adapterDir, pg.model().config());
+            LoraAdapter adapter = adapterDir != null ? LoraAdapter.load(adapterDir, pg.model().config())
+                    : loraSpec != null ? newAdapter(pg, dir) : null;
             try (PaliGemmaTraining training = adapter != null ? PaliGemmaTraining.open(dir, adapter)
                     : PaliGemmaTraining.open(dir, null, PaliGemmaTraining.parts(parts))) {
                 AdamW adamW = new AdamW(training.optimizedParameters(), b[0], b[1], eps, weightDecay);
@@ -165,6 +173,44 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The adapter --lora describes, initialised from --seed. */
+    private LoraAdapter newAdapter(PaliGemma pg, Path dir) {
+        Integer rank = null;
+        Double alpha = null;
+        double dropout = 0;
+        String targets = LoraAdapter.DECODER_TARGETS;
+        String rest = loraSpec.strip();
+        while (!rest.isEmpty()) {
+            int eq = rest.indexOf('=');
+            if (eq < 0) throw new CliException("--lora: expected key=value, got '" + rest + "'");
+            String key = rest.substring(0, eq).strip();
+            if (key.equals("targets")) { // a regex may contain commas: it takes the rest
+                targets = rest.substring(eq + 1).strip();
+                break;
+            }
+            int comma = rest.indexOf(',', eq);
+            String value = (comma < 0 ? rest.substring(eq + 1) : rest.substring(eq + 1, comma)).strip();
+            rest = comma < 0 ? "" : rest.substring(comma + 1).strip();
+            try {
+                switch (key) {
+                    case "r" -> rank = Integer.parseInt(value);
+                    case "alpha" -> alpha = Double.parseDouble(value);
+                    case "dropout" -> dropout = Double.parseDouble(value);
+                    default -> throw new CliException("--lora: unknown key '" + key + "' (use r, alpha, dropout, targets)");
+                }
+            } catch (NumberFormatException e) {
+                throw new CliException("--lora: " + key + " must be a number, got '" + value + "'");
+            }
+        }
+        if (rank == null) throw new CliException("--lora needs r=RANK");
+        if (alpha == null) alpha = 8.0; // PEFT's default lora_alpha
+        try {
+            return LoraAdapter.create(pg.model().config(), dir.getFileName().toString(), rank, alpha, dropout, targets, seed);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--lora: " + e.getMessage());
+        }
     }
 
     static double[] parseBetas(String text) {

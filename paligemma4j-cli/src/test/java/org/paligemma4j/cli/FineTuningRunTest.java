@@ -124,4 +124,35 @@ class FineTuningRunTest {
         all.addAll(List.of(b));
         return all.toArray(String[]::new);
     }
+
+    @Test
+    void newLoraAdapterTrainsAndLoadsBack() throws IOException {
+        Path adapter = out.resolve("adapter");
+        CliRunner.Result r = CliRunner.run("train", "--model", Fixtures.path("paligemma2-tiny").toString(), "--data", dataFile(4).toString(),
+                "--lora", "r=2,alpha=4,dropout=0.05,targets=language_model\\.model\\.layers\\.\\d+\\.self_attn\\.(q_proj|v_proj)",
+                "--lr", "1e-2", "--batch-size", "2", "--steps", "3", "--out", adapter.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        Map<String, double[]> tensors = TrainingCase.tensors(adapter.resolve("adapter_model.safetensors"));
+        assertEquals(16, tensors.size(), "q_proj and v_proj of 4 layers, A and B each");
+        assertTrue(tensors.keySet().stream().allMatch(n -> n.matches("base_model\\.model\\.language_model\\.model\\.layers\\.\\d\\.self_attn\\.[qv]_proj\\.lora_[AB]\\.weight")),
+                tensors.keySet().toString());
+        var config = new ObjectMapper().readTree(adapter.resolve("adapter_config.json").toFile());
+        assertEquals(2, config.get("r").asInt());
+        assertEquals(4, config.get("lora_alpha").asInt());
+        assertEquals(0.05, config.get("lora_dropout").asDouble());
+        // The trained adapter grads cleanly through the contract command.
+        r = CliRunner.run("grads", "--model", Fixtures.path("paligemma2-tiny").toString(), "--image", Fixtures.path("images", IMAGES[0]).toString(),
+                "--prompt", "caption en 0", "--suffix", suffix(0), "--lora", adapter.toString(), "--out", out.resolve("g").toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(tensors.keySet(), TrainingCase.tensors(out.resolve("g/lora_grads.safetensors")).keySet());
+
+        r = CliRunner.run("train", "--model", Fixtures.path("paligemma2-tiny").toString(), "--data", dataFile(4).toString(),
+                "--lora", "alpha=4", "--lr", "1e-2", "--steps", "1", "--out", out.resolve("x").toString());
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("--lora needs r=RANK"), r.err());
+        r = CliRunner.run("train", "--model", Fixtures.path("paligemma2-tiny").toString(), "--data", dataFile(4).toString(),
+                "--lora", "r=2,targets=nothing_matches", "--lr", "1e-2", "--steps", "1", "--out", out.resolve("x").toString());
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("no linear layer of the model matches"), r.err());
+    }
 }

@@ -212,6 +212,78 @@ public final class LoraAdapter {
         return adapter;
     }
 
+    /** PEFT's target regex for every attention and MLP projection of the decoder (not SigLIP's q/k/v). */
+    public static final String DECODER_TARGETS =
+            "language_model\\.model\\.layers\\.\\d+\\.(self_attn\\.(q_proj|k_proj|v_proj|o_proj)|mlp\\.(gate_proj|up_proj|down_proj))";
+
+    /**
+     * A new adapter as PEFT's {@code get_peft_model} creates one: every linear layer whose module path
+     * (transformers 4.49 layout, e.g. {@code language_model.model.layers.0.self_attn.q_proj}) fully
+     * matches the {@code targets} regex gets A initialised as {@code kaiming_uniform_(a=√5)} (uniform in
+     * ±1/√in) and B as zeros, so the adapted model starts equal to the base model. The config holds the
+     * keys PEFT 0.14 writes.
+     */
+    public static LoraAdapter create(PaliGemmaConfig model, String baseModelName, int rank, double alpha, double dropout,
+                                     String targets, long seed) {
+        if (rank < 1) throw new IllegalArgumentException("LoRA rank must be at least 1, got " + rank);
+        if (!(alpha > 0)) throw new IllegalArgumentException("lora_alpha must be positive, got " + alpha);
+        if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("LoRA dropout must be in [0, 1), got " + dropout);
+        java.util.regex.Pattern pattern;
+        try {
+            pattern = java.util.regex.Pattern.compile(targets);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new IllegalArgumentException("LoRA targets are not a valid regex: " + e.getDescription());
+        }
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode config = json.createObjectNode();
+        config.putObject("alpha_pattern");
+        config.putNull("auto_mapping");
+        config.put("base_model_name_or_path", baseModelName);
+        config.put("bias", "none");
+        config.putNull("eva_config");
+        config.putNull("exclude_modules");
+        config.put("fan_in_fan_out", false);
+        config.put("inference_mode", true);
+        config.put("init_lora_weights", true);
+        config.putNull("layer_replication");
+        config.putNull("layers_pattern");
+        config.putNull("layers_to_transform");
+        config.putObject("loftq_config");
+        if (alpha == Math.rint(alpha)) config.put("lora_alpha", (long) alpha);
+        else config.put("lora_alpha", alpha);
+        config.put("lora_bias", false);
+        config.put("lora_dropout", dropout);
+        config.putNull("megatron_config");
+        config.put("megatron_core", "megatron.core");
+        config.putNull("modules_to_save");
+        config.put("peft_type", "LORA");
+        config.put("r", rank);
+        config.putObject("rank_pattern");
+        config.putNull("revision");
+        config.put("target_modules", targets);
+        config.put("task_type", "CAUSAL_LM");
+        config.put("use_dora", false);
+        config.put("use_rslora", false);
+        LoraAdapter adapter = new LoraAdapter(config, rank, alpha, dropout, false);
+        java.util.Random random = new java.util.Random(seed);
+        for (Map.Entry<String, long[]> e : WeightNames.expected(model).entrySet()) {
+            String weight = e.getKey();
+            if (!weight.endsWith(".weight") || !isLinear(weight, e.getValue())) continue;
+            String module = weight.substring(0, weight.length() - ".weight".length());
+            if (!pattern.matcher(module).matches()) continue;
+            int out = (int) e.getValue()[0], in = (int) e.getValue()[1];
+            float[] a = new float[rank * in];
+            double bound = 1 / Math.sqrt(in);
+            for (int i = 0; i < a.length; i++) a[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
+            String prefix = PREFIX + module;
+            adapter.byWeight.put(weight, new Module(adapter, module, weight,
+                    new Param(prefix + A_SUFFIX, new long[] {rank, in}, a, true),
+                    new Param(prefix + B_SUFFIX, new long[] {out, rank}, new float[out * rank], true)));
+        }
+        if (adapter.byWeight.isEmpty()) throw new IllegalArgumentException("no linear layer of the model matches the LoRA targets " + targets);
+        return adapter;
+    }
+
     /** Linear weights LoRA can adapt: every 2-D projection (not the embeddings or the patch convolution). */
     private static boolean isLinear(String canonical, long[] shape) {
         return shape.length == 2 && !canonical.endsWith("embed_tokens.weight") && !canonical.endsWith("position_embedding.weight");
@@ -253,9 +325,9 @@ public final class LoraAdapter {
         return dropout;
     }
 
-    /** The adapted modules, in the order of their saved names. */
+    /** The adapted modules, sorted by module path (the order of their saved names). */
     public List<Module> modules() {
-        return List.copyOf(byWeight.values());
+        return byWeight.values().stream().sorted(java.util.Comparator.comparing(Module::module)).toList();
     }
 
     /** The module adapting the weight of this canonical name, or null. */

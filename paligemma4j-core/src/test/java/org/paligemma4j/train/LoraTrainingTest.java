@@ -177,4 +177,27 @@ class LoraTrainingTest {
                     "saving keeps the layout it was loaded in");
         }
     }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void newAdapterHasPeftsConfigAndStartsAtTheBaseModel(TrainingCase c, @TempDir Path out) throws IOException {
+        PaliGemmaConfig config = PaliGemmaConfig.load(c.modelDir());
+        LoraAdapter adapter = LoraAdapter.create(config, c.model(), 4, 8, 0.0, LoraAdapter.DECODER_TARGETS, 1);
+        adapter.save(out);
+        assertEquals(Files.readString(c.dir().resolve("lora_init").resolve(LoraAdapter.CONFIG_FILE)),
+                Files.readString(out.resolve(LoraAdapter.CONFIG_FILE)), "adapter_config.json, key for key as PEFT writes it");
+        var modules = c.entry().get("lora").get("modules");
+        assertEquals(modules.size(), adapter.modules().size());
+        for (int i = 0; i < modules.size(); i++) assertEquals(modules.get(i).asText(), adapter.modules().get(i).module());
+        assertEquals(List.copyOf(TrainingCase.tensors(c.dir().resolve("lora_init").resolve(LoraAdapter.WEIGHTS_FILE)).keySet()),
+                List.copyOf(TrainingCase.tensors(out.resolve(LoraAdapter.WEIGHTS_FILE)).keySet()), "tensor names");
+        for (LoraAdapter.Module m : adapter.modules()) {
+            double bound = 1 / Math.sqrt(m.a().shape()[1]);
+            for (float v : m.a().value()) assertTrue(Math.abs(v) <= bound, "A within ±1/sqrt(in)");
+            for (float v : m.b().value()) assertEquals(0f, v, "B starts at zero");
+        }
+        try (PaliGemmaTraining t = PaliGemmaTraining.open(c.modelDir(), adapter)) {
+            assertEquals(c.entry().get("loss_ref_f64").asDouble(), step(t, c), 1e-5, "B = 0: the base model's loss");
+        }
+    }
 }
