@@ -43,6 +43,14 @@ public final class PaliGemma implements AutoCloseable {
 
     /** Opens config, weights, tokenizer and image preprocessing of a model directory. */
     public static PaliGemma open(Path directory) throws IOException {
+        return open(directory, null);
+    }
+
+    /**
+     * Opens a model directory with the PEFT LoRA adapter in {@code adapterDirectory} applied (null for none):
+     * the adapted layers add the adapter's share to their outputs, the stored weights stay untouched.
+     */
+    public static PaliGemma open(Path directory, Path adapterDirectory) throws IOException {
         if (!Files.isDirectory(directory)) throw new IOException(directory + ": model directory does not exist");
         PaliGemmaConfig config = PaliGemmaConfig.load(directory);
         Tokenizer tokenizer = Tokenizer.load(directory);
@@ -55,7 +63,9 @@ public final class PaliGemma implements AutoCloseable {
                     + " but the vision tower takes " + config.vision().imageSize() + " px");
         }
         GenerationConfig generation = GenerationConfig.load(directory, config);
-        PaliGemmaModel model = PaliGemmaModel.open(directory);
+        org.paligemma4j.model.LoraAdapter adapter = adapterDirectory == null ? null
+                : org.paligemma4j.model.LoraAdapter.load(adapterDirectory, config);
+        PaliGemmaModel model = PaliGemmaModel.open(directory, org.paligemma4j.tensor.WeightFormat.AS_STORED, adapter);
         return new PaliGemma(model, tokenizer, preprocessor, generation);
     }
 

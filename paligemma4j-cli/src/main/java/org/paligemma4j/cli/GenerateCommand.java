@@ -31,12 +31,15 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     OutputOptions output;
 
+    @Mixin
+    AdapterOption adapter;
+
     @Override
     public Integer call() throws IOException {
         Path dir = model.resolve();
         var options = sampling.toOptions(model);
         RgbImage picture = ImageLoader.load(image);
-        try (ModelSession session = ModelSession.open(dir, output)) {
+        try (ModelSession session = ModelSession.open(dir, adapter.adapter, output)) {
             PaliGemma.Output result = session.model().generate(picture, prompt, options, session.listener());
             if (output.json) {
                 String ids = Arrays.stream(result.ids()).mapToObj(Integer::toString).collect(Collectors.joining(","));

@@ -20,8 +20,13 @@ final class ModelLoading {
     private ModelLoading() {}
 
     static PaliGemma open(Path dir, boolean verbose) throws IOException {
+        return open(dir, null, verbose);
+    }
+
+    /** Opens the model with a LoRA adapter applied (null for none). */
+    static PaliGemma open(Path dir, Path adapter, boolean verbose) throws IOException {
         long bytes = weightBytes(dir);
-        if (!verbose && bytes < ANNOUNCE_BYTES) return PaliGemma.open(dir);
+        if (!verbose && bytes < ANNOUNCE_BYTES) return PaliGemma.open(dir, adapter);
         PrintStream err = System.err;
         String what = String.format(Locale.ROOT, bytes >= 1e9 ? "loading %s (%.1f GB of weights)" : "loading %s (%.0f MB of weights)",
                 dir, bytes >= 1e9 ? bytes / 1e9 : bytes / 1e6);
@@ -32,7 +37,7 @@ final class ModelLoading {
         Thread ticker = terminal ? Thread.ofPlatform().daemon().start(() -> tick(err, what, t0)) : null;
         boolean loaded = false;
         try {
-            PaliGemma model = PaliGemma.open(dir);
+            PaliGemma model = PaliGemma.open(dir, adapter);
             loaded = true;
             return model;
         } finally {

@@ -81,4 +81,28 @@ class MergeAdapterCommandTest {
         assertEquals(1, r.exitCode());
         assertTrue(r.err().startsWith("paligemma merge-adapter: ") && r.err().contains("adapter_model.safetensors"), r.err());
     }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void generateWithAdapterEqualsGenerateOnTheMergedModel(TrainingCase c) {
+        assertEquals(0, CliRunner.run("merge-adapter", "--model", c.modelDir().toString(), "--adapter",
+                c.dir().resolve("lora_init").toString(), "--out", out.toString()).exitCode());
+        String image = Fixtures.path(c.entry().get("image").asText()).toString(), prompt = c.entry().get("prompt").asText();
+        CliRunner.Result adapted = CliRunner.run("generate", "--model", c.modelDir().toString(), "--adapter",
+                c.dir().resolve("lora_init").toString(), "--image", image, "--prompt", prompt, "--max-new-tokens", "12", "--json");
+        CliRunner.Result merged = CliRunner.run("generate", "--model", out.toString(), "--image", image, "--prompt", prompt,
+                "--max-new-tokens", "12", "--json");
+        CliRunner.Result base = CliRunner.run("generate", "--model", c.modelDir().toString(), "--image", image, "--prompt", prompt,
+                "--max-new-tokens", "12", "--json");
+        assertEquals(0, adapted.exitCode(), adapted.err());
+        assertEquals(merged.out(), adapted.out(), "greedy ids with --adapter and on the merged model");
+        assertFalse(base.out().equals(adapted.out()), "the adapter changes the output");
+        CliRunner.Result task = CliRunner.run("caption", "--model", c.modelDir().toString(), "--adapter",
+                c.dir().resolve("lora_init").toString(), image, "--max-new-tokens", "4");
+        assertEquals(0, task.exitCode(), task.err());
+        CliRunner.Result missing = CliRunner.run("generate", "--model", c.modelDir().toString(), "--adapter", out.resolve("nope").toString(),
+                "--image", image, "--prompt", prompt);
+        assertEquals(1, missing.exitCode());
+        assertTrue(missing.err().contains("adapter directory does not exist"), missing.err());
+    }
 }

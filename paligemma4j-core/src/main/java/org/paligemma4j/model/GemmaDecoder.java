@@ -108,6 +108,9 @@ final class GemmaDecoder {
             Layer layer = layers[l];
             Ops.rmsNorm(x, normed, tokens, hidden, layer.inputNorm, eps);
             FloatMatrix.matmulAll(normed, tokens, layer.q.into(q), layer.k.into(k), layer.v.into(v));
+            layer.q.addAdapter(normed, tokens, q);
+            layer.k.addAdapter(normed, tokens, k);
+            layer.v.addAdapter(normed, tokens, v);
             for (int t = 0; t < tokens; t++) {
                 rope.apply(q, t * heads * headDim, heads, start + t, cos[t], sin[t]);
                 rope.apply(k, t * kvHeads * headDim, kvHeads, start + t, cos[t], sin[t]);
@@ -119,14 +122,18 @@ final class GemmaDecoder {
             Attention.attend(q, tokens, start, cache.keys[l], cache.values[l], heads, kvHeads, headDim, scale, attnCap,
                     mask, attended);
             layer.o.apply(attended, tokens, projected);
+            layer.o.addAdapter(attended, tokens, projected);
             if (config.postNorms()) Ops.rmsNorm(projected, projected, tokens, hidden, layer.postAttentionNorm, eps);
             Ops.add(x, projected, tokens * hidden);
 
             // Gemma 1 normalises the MLP input with post_attention_layernorm; Gemma 2 has a dedicated pre-FFN norm.
             Ops.rmsNorm(x, normed, tokens, hidden, config.postNorms() ? layer.preFeedforwardNorm : layer.postAttentionNorm, eps);
             FloatMatrix.matmulAll(normed, tokens, layer.gate.into(gate), layer.up.into(up));
+            layer.gate.addAdapter(normed, tokens, gate);
+            layer.up.addAdapter(normed, tokens, up);
             Ops.geglu(gate, up, gate.length);
             layer.down.apply(gate, tokens, projected);
+            layer.down.addAdapter(gate, tokens, projected);
             if (config.postNorms()) Ops.rmsNorm(projected, projected, tokens, hidden, layer.postFeedforwardNorm, eps);
             Ops.add(x, projected, tokens * hidden);
             if (sink != null && l < layers.length - 1) sink.layerOutput(l, x, tokens);
@@ -134,6 +141,13 @@ final class GemmaDecoder {
         Ops.rmsNorm(x, x, tokens, hidden, finalNorm, eps);
         if (sink != null) sink.layerOutput(layers.length - 1, x, tokens);
         cache.advance(tokens);
+    }
+
+    /** Applies a LoRA adapter's modules for these layers at inference (null removes them). */
+    void attach(LoraAdapter adapter) {
+        for (Layer l : layers) {
+            for (Linear m : new Linear[] {l.q, l.k, l.v, l.o, l.gate, l.up, l.down}) m.attach(adapter);
+        }
     }
 
     /** Every weight matrix, for saving a quantized model. */
