@@ -101,6 +101,13 @@ final class TrainCommand implements Callable<Integer> {
             description = "Clip the gradients' global L2 norm to NORM (default: 0, no clipping).")
     double maxGradNorm;
 
+    @Option(names = "--val", paramLabel = "FILE.jsonl", description = "Validation examples: their loss is reported every --val-every steps and at the end.")
+    Path val;
+
+    @Option(names = "--val-every", paramLabel = "N", defaultValue = "0",
+            description = "Steps between validation losses (default: 0, only at the end).")
+    int valEvery;
+
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where to write the trained adapter (created if missing).")
     Path out;
 
@@ -137,7 +144,9 @@ final class TrainCommand implements Callable<Integer> {
         if (out.toAbsolutePath().normalize().equals(dir.toAbsolutePath().normalize())) {
             throw new CliException("--out must not be the model directory (its weights are read while training)");
         }
+        if (valEvery < 0) throw new CliException("--val-every must be ≥ 0, got " + valEvery);
         List<TrainingExample> examples = TrainingData.read(data);
+        List<TrainingExample> validation = val == null ? null : TrainingData.read(val);
         try (PaliGemma pg = ModelLoading.open(dir, false)) {
             // A LoRA run resumes from the checkpoint folder, which holds the adapter in PEFT's layout.
             Path adapterDir = full ? null : resume != null && loraInit == null ? resume : loraInit;
@@ -153,13 +162,24 @@ final class TrainCommand implements Callable<Integer> {
                 Files.createDirectories(out);
                 try (Writer log = Files.newBufferedWriter(out.resolve("training_log.jsonl"), StandardCharsets.UTF_8,
                         StandardOpenOption.CREATE, first == 0 ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND)) {
+                    double[] elapsed = {0};
                     trainer.run(first, r -> {
-                        System.out.printf(Locale.ROOT, "step %d/%d  loss %.6f  lr %.3g  grad norm %.4g  %d tokens  %.2f s%n",
-                                r.step(), r.steps(), r.loss(), r.learningRate(), r.gradNorm(), r.tokens(), r.seconds());
+                        elapsed[0] += r.seconds();
+                        double perStep = elapsed[0] / (r.step() - first);
+                        System.out.printf(Locale.ROOT, "step %d/%d  loss %.6f  lr %.3g  grad norm %.4g  %.2f s  %.0f tokens/s  ETA %s%n",
+                                r.step(), r.steps(), r.loss(), r.learningRate(), r.gradNorm(), r.seconds(),
+                                r.sequenceTokens() / Math.max(1e-9, r.seconds()), duration(perStep * (r.steps() - r.step())));
                         log.write(String.format(Locale.ROOT,
-                                "{\"step\":%d,\"loss\":%s,\"lr\":%s,\"grad_norm\":%s,\"tokens\":%d,\"seconds\":%.4f}%n",
-                                r.step(), r.loss(), r.learningRate(), r.gradNorm(), r.tokens(), r.seconds()));
+                                "{\"step\":%d,\"loss\":%s,\"lr\":%s,\"grad_norm\":%s,\"loss_tokens\":%d,\"tokens\":%d,\"seconds\":%.4f}%n",
+                                r.step(), r.loss(), r.learningRate(), r.gradNorm(), r.tokens(), r.sequenceTokens(), r.seconds()));
                         log.flush();
+                        if (validation != null && (r.step() == r.steps() || valEvery > 0 && r.step() % valEvery == 0)) {
+                            double v = trainer.validationLoss(validation);
+                            System.out.printf(Locale.ROOT, "step %d/%d  validation loss %.6f over %d examples%n", r.step(), r.steps(), v,
+                                    validation.size());
+                            log.write(String.format(Locale.ROOT, "{\"step\":%d,\"val_loss\":%s}%n", r.step(), v));
+                            log.flush();
+                        }
                         if (saveEvery > 0 && r.step() % saveEvery == 0 && r.step() < r.steps()) {
                             Path checkpoint = out.resolve("checkpoint-" + r.step());
                             TrainingCheckpoint.save(checkpoint, adamW, options, r.step());
@@ -211,6 +231,13 @@ final class TrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CliException("--lora: " + e.getMessage());
         }
+    }
+
+    /** 75 → "1:15", 3700 → "1:01:40". */
+    static String duration(double seconds) {
+        long s = Math.round(seconds);
+        return s >= 3600 ? String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+                : String.format(Locale.ROOT, "%d:%02d", s / 60, s % 60);
     }
 
     static double[] parseBetas(String text) {

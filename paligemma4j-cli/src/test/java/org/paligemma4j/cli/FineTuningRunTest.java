@@ -44,7 +44,10 @@ class FineTuningRunTest {
 
     static List<Double> losses(Path log) throws IOException {
         List<Double> out = new ArrayList<>();
-        for (String line : Files.readAllLines(log)) out.add(new ObjectMapper().readTree(line).get("loss").asDouble());
+        for (String line : Files.readAllLines(log)) {
+            var node = new ObjectMapper().readTree(line);
+            if (node.has("loss")) out.add(node.get("loss").asDouble());
+        }
         return out;
     }
 
@@ -154,5 +157,36 @@ class FineTuningRunTest {
                 "--lora", "r=2,targets=nothing_matches", "--lr", "1e-2", "--steps", "1", "--out", out.resolve("x").toString());
         assertEquals(1, r.exitCode());
         assertTrue(r.err().contains("no linear layer of the model matches"), r.err());
+    }
+
+    @Test
+    void validationLossIsReportedAndEqualsTheTrainedAdaptersLoss() throws IOException {
+        TrainingCase c = TrainingCase.of("paligemma2-tiny");
+        var e = c.entry();
+        Path val = out.resolve("val.jsonl");
+        Files.writeString(val, "{\"image\": \"" + Json.escape(Fixtures.path(e.get("image").asText()).toString()) + "\", \"prefix\": \""
+                + Json.escape(e.get("prompt").asText()) + "\", \"suffix\": \"" + Json.escape(e.get("suffix").asText()) + "\"}\n");
+        Path adapter = out.resolve("adapter");
+        CliRunner.Result r = CliRunner.run("train", "--model", c.modelDir().toString(), "--data", dataFile(3).toString(), "--val", val.toString(),
+                "--val-every", "2", "--lora-init", c.dir().resolve("lora_init").toString(), "--lr", "1e-3", "--steps", "3",
+                "--out", adapter.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("ETA") && r.out().contains("tokens/s"), r.out());
+        List<Double> validation = new ArrayList<>();
+        List<Integer> at = new ArrayList<>();
+        for (String line : Files.readAllLines(adapter.resolve("training_log.jsonl"))) {
+            var node = new ObjectMapper().readTree(line);
+            if (node.has("val_loss")) {
+                validation.add(node.get("val_loss").asDouble());
+                at.add(node.get("step").asInt());
+            }
+        }
+        assertEquals(List.of(2, 3), at, "validation after step 2 and at the end");
+        r = CliRunner.run("grads", "--model", c.modelDir().toString(), "--image", Fixtures.path(e.get("image").asText()).toString(),
+                "--prompt", e.get("prompt").asText(), "--suffix", e.get("suffix").asText(), "--lora", adapter.toString(),
+                "--out", out.resolve("g").toString());
+        assertEquals(0, r.exitCode(), r.err());
+        double gradsLoss = org.paligemma4j.io.NpyArray.read(out.resolve("g/loss.npy")).toDoubleArray()[0];
+        assertEquals(gradsLoss, validation.get(1), 1e-6, "the final validation loss is the trained adapter's loss");
     }
 }

@@ -151,6 +151,19 @@ public final class PaliGemmaTraining implements AutoCloseable {
      */
     public double lossAndGradients(float[] pixelValues, int[] ids, int prefixLength, SlidingWindowSemantics semantics,
                                    int normalizer, RandomGenerator dropout) {
+        return run(pixelValues, ids, prefixLength, semantics, normalizer, dropout, true);
+    }
+
+    /**
+     * The loss alone (no backward pass, no dropout): the sum of the suffix tokens' cross-entropies divided
+     * by {@code normalizer}, as {@link #lossAndGradients} defines it. For validation.
+     */
+    public double loss(float[] pixelValues, int[] ids, int prefixLength, SlidingWindowSemantics semantics, int normalizer) {
+        return run(pixelValues, ids, prefixLength, semantics, normalizer, null, false);
+    }
+
+    private double run(float[] pixelValues, int[] ids, int prefixLength, SlidingWindowSemantics semantics,
+                       int normalizer, RandomGenerator dropout, boolean backward) {
         int length = ids.length, hidden = config.text().hiddenSize(), vocab = embedding.rows();
         int imageTokens = config.numImageTokens(), visionWidth = config.vision().hiddenSize();
         if (prefixLength < 1 || prefixLength >= length) {
@@ -218,6 +231,7 @@ public final class PaliGemmaTraining implements AutoCloseable {
         for (int n = 0; n < targets; n++) {
             lossSum += Backward.crossEntropy(logits, n * vocab, vocab, ids[rows[n] + 1], 1.0 / normalizer, dLogits, n * vocab);
         }
+        if (!backward) return lossSum / normalizer;
         if (finalCap != null) Backward.softCapBackward(beforeCap, dLogits, 0, dLogits.length, finalCap.floatValue());
 
         // Backward: the LM head's share of the tied embedding, then the decoder.

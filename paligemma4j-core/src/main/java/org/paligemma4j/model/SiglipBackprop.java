@@ -51,7 +51,11 @@ final class SiglipBackprop {
         postNormBias = w.vector(vision("post_layernorm.bias"));
         eps = (float) config.layerNormEps();
         scale = (float) Math.pow(config.headDim(), -0.5);
+        keepActivations = anyTrainable();
     }
+
+    /** A frozen tower (LoRA on the decoder, or --train without vision) keeps nothing for a backward pass. */
+    private final boolean keepActivations;
 
     private static final class BlockActivations {
         float[] input, normed, q, k, v, attended, afterAttention, mlpNormed, fc1Out, activated;
@@ -78,7 +82,8 @@ final class SiglipBackprop {
         acts.blocks = new BlockActivations[blocks.length];
         for (int i = 0; i < blocks.length; i++) {
             Block b = blocks[i];
-            BlockActivations a = acts.blocks[i] = new BlockActivations();
+            BlockActivations a = new BlockActivations();
+            if (keepActivations) acts.blocks[i] = a;
             a.input = x.clone();
             a.normed = new float[x.length];
             Ops.layerNorm(x, a.normed, tokens, width, b.norm1Weight.value(), b.norm1Bias.value(), eps);

@@ -32,8 +32,14 @@ public final class Trainer {
         }
     }
 
-    /** What one optimizer step did. */
-    public record StepReport(int step, int steps, double loss, double learningRate, double gradNorm, int tokens, double seconds) {}
+    /**
+     * What one optimizer step did.
+     *
+     * @param tokens         suffix tokens the loss averaged over
+     * @param sequenceTokens every token the step's forward passes ran (image, prompt and suffix)
+     */
+    public record StepReport(int step, int steps, double loss, double learningRate, double gradNorm, int tokens,
+                             int sequenceTokens, double seconds) {}
 
     /** Receives a report after every step. */
     @FunctionalInterface
@@ -74,12 +80,13 @@ public final class Trainer {
         for (int step = firstStep; step < options.steps(); step++) {
             long t0 = System.nanoTime();
             List<Prepared> prepared = new ArrayList<>();
-            int tokens = 0;
+            int tokens = 0, sequenceTokens = 0;
             for (int i = 0; i < options.batchSize(); i++) {
                 long position = (long) step * options.batchSize() + i;
                 Prepared p = prepare(data.get(exampleAt(position)));
                 prepared.add(p);
                 tokens += model.lossTokens(p.prompt.ids(), p.prompt.prefixLength());
+                sequenceTokens += p.prompt.ids().length;
             }
             SplittableRandom dropout = new SplittableRandom(options.seed() * 0x9E3779B97F4A7C15L + step);
             model.zeroGradients();
@@ -91,8 +98,25 @@ public final class Trainer {
             double norm = clipGradients(optimizer.parameters(), options.maxGradNorm());
             double lr = schedule.at(step);
             optimizer.step(lr);
-            progress.stepDone(new StepReport(step + 1, options.steps(), loss, lr, norm, tokens, (System.nanoTime() - t0) / 1e9));
+            progress.stepDone(new StepReport(step + 1, options.steps(), loss, lr, norm, tokens, sequenceTokens,
+                    (System.nanoTime() - t0) / 1e9));
         }
+    }
+
+    /**
+     * The loss over a validation set: every suffix token's cross-entropy, averaged over all of the set's
+     * tokens (forward passes only; nothing is trained).
+     */
+    public double validationLoss(List<TrainingExample> examples) throws IOException {
+        double sum = 0;
+        long tokens = 0;
+        for (TrainingExample e : examples) {
+            Prepared p = prepare(e);
+            int n = model.lossTokens(p.prompt.ids(), p.prompt.prefixLength());
+            sum += n * model.loss(p.pixels, p.prompt.ids(), p.prompt.prefixLength(), options.semantics(), n);
+            tokens += n;
+        }
+        return sum / tokens;
     }
 
     private int epochOfOrder = -1;
