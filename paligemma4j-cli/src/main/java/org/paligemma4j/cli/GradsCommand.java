@@ -43,6 +43,9 @@ final class GradsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Path dir = model.resolve();
+        if (java.nio.file.Files.exists(out) && !java.nio.file.Files.isDirectory(out)) {
+            throw new CliException(out + ": --out exists and is not a directory");
+        }
         RgbImage picture = ImageLoader.load(image);
         try (PaliGemma pg = ModelLoading.open(dir, false)) {
             LoraAdapter adapter = lora == null ? null : LoraAdapter.load(lora, pg.model().config());

@@ -144,6 +144,9 @@ final class TrainCommand implements Callable<Integer> {
         if (out.toAbsolutePath().normalize().equals(dir.toAbsolutePath().normalize())) {
             throw new CliException("--out must not be the model directory (its weights are read while training)");
         }
+        if (java.nio.file.Files.exists(out) && !java.nio.file.Files.isDirectory(out)) {
+            throw new CliException(out + ": --out exists and is not a directory");
+        }
         if (valEvery < 0) throw new CliException("--val-every must be ≥ 0, got " + valEvery);
         List<TrainingExample> examples = TrainingData.read(data);
         List<TrainingExample> validation = val == null ? null : TrainingData.read(val);

@@ -177,4 +177,23 @@ class TrainingCommandsTest {
         assertEquals(1, r.exitCode());
         assertTrue(r.err().contains("--optimizer must be adamw"), r.err());
     }
+
+    @Test
+    void quantizedCheckpointsAndFileOutputsAreRefusedClearly() throws IOException {
+        TrainingCase c = TrainingCase.of("paligemma-tiny");
+        Path q8 = out.resolve("q8");
+        assertEquals(0, CliRunner.run("quantize", "--model", c.modelDir().toString(), "--quant", "q8", "--out", q8.toString()).exitCode());
+        Path grads = out.resolve("grads");
+        var e = c.entry();
+        CliRunner.Result r = CliRunner.run("grads", "--model", q8.toString(), "--image", Fixtures.path(e.get("image").asText()).toString(),
+                "--prompt", e.get("prompt").asText(), "--suffix", e.get("suffix").asText(), "--out", grads.toString());
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("stored quantized; training needs the float weights"), r.err());
+
+        Path file = out.resolve("a-file");
+        Files.writeString(file, "x");
+        r = CliRunner.run(gradsArgs(c, file));
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("--out exists and is not a directory"), r.err());
+    }
 }
