@@ -14,7 +14,9 @@ import org.paligemma4j.image.ImagePreprocessor;
 import org.paligemma4j.image.RgbImage;
 import org.paligemma4j.io.GenerationConfig;
 import org.paligemma4j.io.PaliGemmaConfig;
+import org.paligemma4j.model.LoraAdapter;
 import org.paligemma4j.model.PaliGemmaModel;
+import org.paligemma4j.tensor.WeightFormat;
 import org.paligemma4j.tokenizer.Tokenizer;
 
 /**
@@ -63,9 +65,8 @@ public final class PaliGemma implements AutoCloseable {
                     + " but the vision tower takes " + config.vision().imageSize() + " px");
         }
         GenerationConfig generation = GenerationConfig.load(directory, config);
-        org.paligemma4j.model.LoraAdapter adapter = adapterDirectory == null ? null
-                : org.paligemma4j.model.LoraAdapter.load(adapterDirectory, config);
-        PaliGemmaModel model = PaliGemmaModel.open(directory, org.paligemma4j.tensor.WeightFormat.AS_STORED, adapter);
+        LoraAdapter adapter = adapterDirectory == null ? null : LoraAdapter.load(adapterDirectory, config);
+        PaliGemmaModel model = PaliGemmaModel.open(directory, WeightFormat.AS_STORED, adapter);
         return new PaliGemma(model, tokenizer, preprocessor, generation);
     }
 

@@ -1,6 +1,7 @@
 package org.paligemma4j.model;
 
 import org.paligemma4j.io.ModelWeights;
+import org.paligemma4j.io.WeightNames;
 import org.paligemma4j.tensor.Epilogue;
 import org.paligemma4j.tensor.FloatMatrix;
 import org.paligemma4j.tensor.Product;
@@ -36,7 +37,7 @@ final class Linear {
 
     /** Picks this layer's module, if any, out of {@code lora} (null detaches). */
     void attach(LoraAdapter lora) {
-        adapter = lora == null ? null : lora.forWeight(org.paligemma4j.io.WeightNames.canonical(weight.name()));
+        adapter = lora == null ? null : lora.forWeight(WeightNames.canonical(weight.name()));
     }
 
     boolean adapted() {
