@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
         description = {"One training forward and backward pass (no update) on image + prompt + suffix, teacher-forced under the",
                 "prefix-LM mask; the loss is the mean cross-entropy of the suffix tokens, <eos> included. Writes loss.npy (float32",
                 "scalar) and full_grads.safetensors (float32 d loss/d θ of every parameter, under the checkpoint's own tensor",
-                "names) or, with --lora, lora_grads.safetensors (d loss/d A and d B under the adapter's PEFT names)."})
+                "names) or, with --lora, lora_grads.safetensors (d loss/d A and d B under the adapter's PEFT names).",
+                "For a Gemma 2 prefix longer than the sliding window, --attention transformers-4.49 gives that version's mask."})
 final class GradsCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
