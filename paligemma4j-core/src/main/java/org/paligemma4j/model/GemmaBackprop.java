@@ -161,11 +161,6 @@ final class GemmaBackprop {
         int inter = config.intermediateSize();
         float[] dh = new float[tokens * hidden];
         Backward.rmsNormBackward(acts.beforeFinalNorm, dOut, tokens, hidden, finalNorm.value(), eps, dh, finalNorm.grad());
-        float[][] negSin = new float[tokens][];
-        for (int t = 0; t < tokens; t++) {
-            negSin[t] = acts.sin[t].clone();
-            for (int i = 0; i < headDim; i++) negSin[t][i] = -negSin[t][i];
-        }
         for (int l = layers.length - 1; l >= 0; l--) {
             Layer layer = layers[l];
             LayerActivations a = acts.layers[l];
@@ -198,10 +193,9 @@ final class GemmaBackprop {
             float[] dq = new float[a.q.length], dk = new float[a.k.length], dv = new float[a.v.length];
             Backward.attentionBackward(a.q, a.k, a.v, dAttended, tokens, heads, kvHeads, headDim, scale, attnCap,
                     acts.masks[l], dq, dk, dv);
-            // RoPE is a rotation: its backward is the rotation by the opposite angle (the same function, −sin).
             for (int t = 0; t < tokens; t++) {
-                rope.apply(dq, t * heads * headDim, heads, t, acts.cos[t], negSin[t]);
-                rope.apply(dk, t * kvHeads * headDim, kvHeads, t, acts.cos[t], negSin[t]);
+                rope.backward(dq, t * heads * headDim, heads, acts.cos[t], acts.sin[t]);
+                rope.backward(dk, t * kvHeads * headDim, kvHeads, acts.cos[t], acts.sin[t]);
             }
             float[] dNormed = new float[tokens * hidden];
             layer.q.backward(a.normed, a.qLora, dq, tokens, dNormed);

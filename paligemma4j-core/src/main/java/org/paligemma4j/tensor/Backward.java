@@ -190,6 +190,15 @@ public final class Backward {
     }
 
     /**
+     * Backward of a softmax {@code p = softmax(s)} over {@code [from, to)}: {@code ds_j = p_j (dp_j − Σ_k p_k dp_k)},
+     * the Jacobian {@code ∂p_j/∂s_k = p_j(δ_jk − p_k)} applied to dp without forming it. {@code weighted} is
+     * {@code Σ_k p_k dp_k}, which callers usually have at hand; ds may be dp itself.
+     */
+    public static void softmaxBackward(double[] p, double[] dp, int from, int to, double weighted, double[] ds) {
+        for (int j = from; j < to; j++) ds[j] = p[j] * (dp[j] - weighted);
+    }
+
+    /**
      * Backward of {@link Attention#attend} over one sequence ({@code firstPosition} 0: queries and keys are
      * the same tokens), with the same argument conventions. The probabilities are recomputed here from q
      * and k in double (activation recomputation: nothing of the forward's softmax is kept):
@@ -242,8 +251,9 @@ public final class Backward {
                     weighted += p[j] * d;
                 }
                 java.util.Arrays.fill(dq, 0);
+                softmaxBackward(p, dp, lo, hi, weighted, dp); // dp now holds d score
                 for (int j = lo; j < hi; j++) {
-                    double ds = p[j] * (dp[j] - weighted);
+                    double ds = dp[j];
                     if (softCap > 0) {
                         double t = score[j] / softCap;
                         ds *= 1 - t * t;

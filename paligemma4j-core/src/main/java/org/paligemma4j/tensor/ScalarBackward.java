@@ -29,6 +29,15 @@ public final class ScalarBackward {
         }
     }
 
+    /** Softmax backward through its explicit Jacobian: {@code ds_k = Σ_j dp_j · p_j(δ_jk − p_k)}. */
+    public static void softmaxBackward(double[] p, double[] dp, int from, int to, double[] ds) {
+        for (int k = from; k < to; k++) {
+            double s = 0;
+            for (int j = from; j < to; j++) s += dp[j] * p[j] * ((j == k ? 1 : 0) - p[k]);
+            ds[k] = s;
+        }
+    }
+
     /**
      * Attention's backward one query and head at a time through the softmax's Jacobian
      * {@code ∂p_j/∂s_k = p_j(δ_jk − p_k)}, the chain rule written out term by term.

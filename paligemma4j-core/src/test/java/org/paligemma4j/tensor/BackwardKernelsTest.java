@@ -198,4 +198,20 @@ class BackwardKernelsTest {
         assertTrue(Math.abs(sum) < 1e-6, "softmax − one-hot sums to zero, got " + sum);
         assertTrue(loss > 0, "cross-entropy is positive");
     }
+
+    @Test
+    void softmaxBackwardMatchesItsJacobianTwin() {
+        int n = 17, from = 3, to = 15;
+        double[] p = new double[n], dp = new double[n], ds = new double[n], twin = new double[n];
+        double total = 0, weighted = 0;
+        for (int j = from; j < to; j++) total += p[j] = Math.exp(random.nextGaussian());
+        for (int j = from; j < to; j++) {
+            p[j] /= total;
+            dp[j] = random.nextGaussian();
+            weighted += p[j] * dp[j];
+        }
+        Backward.softmaxBackward(p, dp, from, to, weighted, ds);
+        ScalarBackward.softmaxBackward(p, dp, from, to, twin);
+        for (int j = 0; j < n; j++) assertTrue(Math.abs(ds[j] - twin[j]) < 1e-15, "ds[" + j + "]: " + ds[j] + " vs " + twin[j]);
+    }
 }
