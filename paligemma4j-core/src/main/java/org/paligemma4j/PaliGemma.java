@@ -22,7 +22,9 @@ import org.paligemma4j.image.RgbImage;
 import org.paligemma4j.io.GenerationConfig;
 import org.paligemma4j.io.PaliGemmaConfig;
 import org.paligemma4j.model.ImageFeatureCache;
+import org.paligemma4j.model.LoraAdapter;
 import org.paligemma4j.model.PaliGemmaModel;
+import org.paligemma4j.tensor.WeightFormat;
 import org.paligemma4j.tokenizer.Tokenizer;
 
 /**
@@ -71,11 +73,27 @@ public final class PaliGemma implements AutoCloseable {
 
     /** Opens config, weights, tokenizer and image preprocessing of a model directory. */
     public static PaliGemma open(Path directory) throws IOException {
-        return open(directory, org.paligemma4j.tensor.WeightFormat.AS_STORED);
+        return open(directory, WeightFormat.AS_STORED, null);
     }
 
     /** Opens a model directory with its weight matrices in {@code format} (as stored, or quantized while loading). */
-    public static PaliGemma open(Path directory, org.paligemma4j.tensor.WeightFormat format) throws IOException {
+    public static PaliGemma open(Path directory, WeightFormat format) throws IOException {
+        return open(directory, format, null);
+    }
+
+    /**
+     * Opens a model directory with the PEFT LoRA adapter in {@code adapterDirectory} applied (null for none):
+     * the adapted layers add the adapter's share to their outputs, the stored weights stay untouched.
+     */
+    public static PaliGemma open(Path directory, Path adapterDirectory) throws IOException {
+        return open(directory, WeightFormat.AS_STORED, adapterDirectory);
+    }
+
+    /**
+     * Opens a model directory with its weight matrices in {@code format} and the PEFT LoRA adapter in
+     * {@code adapterDirectory} (null for none) applied at inference.
+     */
+    public static PaliGemma open(Path directory, WeightFormat format, Path adapterDirectory) throws IOException {
         if (!Files.isDirectory(directory)) throw new IOException(directory + ": model directory does not exist");
         PaliGemmaConfig config = PaliGemmaConfig.load(directory);
         Tokenizer tokenizer = Tokenizer.load(directory);
@@ -88,7 +106,8 @@ public final class PaliGemma implements AutoCloseable {
                     + " but the vision tower takes " + config.vision().imageSize() + " px");
         }
         GenerationConfig generation = GenerationConfig.load(directory, config);
-        PaliGemmaModel model = PaliGemmaModel.open(directory, format);
+        LoraAdapter adapter = adapterDirectory == null ? null : LoraAdapter.load(adapterDirectory, config);
+        PaliGemmaModel model = PaliGemmaModel.open(directory, format, adapter);
         return new PaliGemma(model, tokenizer, preprocessor, generation);
     }
 

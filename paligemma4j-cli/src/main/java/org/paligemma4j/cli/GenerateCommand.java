@@ -83,6 +83,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     OutputOptions output;
 
+    @Mixin
+    AdapterOption adapter;
+
     @Override
     public Integer call() throws IOException {
         Path dir = model.resolve();
@@ -94,13 +97,13 @@ final class GenerateCommand implements Callable<Integer> {
             if (numBeams != null) throw usage("--num-beams is not supported with --requests");
             if (!eosTokenIds.isEmpty()) throw usage("--eos-token-id is not supported with --requests");
             if (maxBatch < 1) throw usage("--max-batch must be at least 1, got " + maxBatch);
-            try (ModelSession session = ModelSession.open(dir, output)) {
+            try (ModelSession session = ModelSession.open(dir, adapter.adapter, output)) {
                 return new BatchRequests(session, requests, options, maxBatch).run();
             }
         }
         if (prompt == null) throw usage("Missing required option: '--prompt=TEXT' (or --requests FILE.jsonl)");
         List<RgbImage> pictures = pictures();
-        try (ModelSession session = ModelSession.open(dir, output)) {
+        try (ModelSession session = ModelSession.open(dir, adapter.adapter, output)) {
             PaliGemma pg = session.model();
             if (numBeams != null) return beamSearch(session, pictures, options);
             var prepared = pg.prepare(pictures, prompt, options.maxNewTokens());

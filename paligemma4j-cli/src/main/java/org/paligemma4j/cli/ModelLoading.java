@@ -20,12 +20,22 @@ final class ModelLoading {
     private ModelLoading() {}
 
     static PaliGemma open(Path dir, boolean verbose) throws IOException {
-        return open(dir, verbose, org.paligemma4j.tensor.WeightFormat.AS_STORED);
+        return open(dir, null, verbose, org.paligemma4j.tensor.WeightFormat.AS_STORED);
     }
 
     static PaliGemma open(Path dir, boolean verbose, org.paligemma4j.tensor.WeightFormat format) throws IOException {
+        return open(dir, null, verbose, format);
+    }
+
+    /** Opens the model with a LoRA adapter applied (null for none). */
+    static PaliGemma open(Path dir, Path adapter, boolean verbose) throws IOException {
+        return open(dir, adapter, verbose, org.paligemma4j.tensor.WeightFormat.AS_STORED);
+    }
+
+    /** Opens the model in {@code format} with a LoRA adapter applied (null for none). */
+    static PaliGemma open(Path dir, Path adapter, boolean verbose, org.paligemma4j.tensor.WeightFormat format) throws IOException {
         long bytes = weightBytes(dir);
-        if (!verbose && bytes < ANNOUNCE_BYTES) return PaliGemma.open(dir, format);
+        if (!verbose && bytes < ANNOUNCE_BYTES) return PaliGemma.open(dir, format, adapter);
         PrintStream err = System.err;
         String what = String.format(Locale.ROOT, bytes >= 1e9 ? "loading %s (%.1f GB of weights)" : "loading %s (%.0f MB of weights)",
                 dir, bytes >= 1e9 ? bytes / 1e9 : bytes / 1e6);
@@ -36,7 +46,7 @@ final class ModelLoading {
         Thread ticker = terminal ? Thread.ofPlatform().daemon().start(() -> tick(err, what, t0)) : null;
         boolean loaded = false;
         try {
-            PaliGemma model = PaliGemma.open(dir, format);
+            PaliGemma model = PaliGemma.open(dir, format, adapter);
             loaded = true;
             return model;
         } finally {

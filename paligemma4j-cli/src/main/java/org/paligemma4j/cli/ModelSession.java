@@ -29,8 +29,13 @@ final class ModelSession implements AutoCloseable {
     }
 
     static ModelSession open(Path dir, OutputOptions output) throws IOException {
+        return open(dir, null, output);
+    }
+
+    /** Opens the model with a LoRA adapter applied (null for none). */
+    static ModelSession open(Path dir, Path adapter, OutputOptions output) throws IOException {
         long t0 = System.nanoTime();
-        PaliGemma model = ModelLoading.open(dir, output.verbose);
+        PaliGemma model = ModelLoading.open(dir, adapter, output.verbose);
         return new ModelSession(model, (System.nanoTime() - t0) / 1e9, output);
     }
 

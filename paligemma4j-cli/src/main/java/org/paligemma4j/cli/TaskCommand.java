@@ -39,6 +39,9 @@ abstract class TaskCommand<R extends TaskResult> implements Callable<Integer> {
     @Mixin
     OutputOptions output;
 
+    @Mixin
+    AdapterOption adapter;
+
     /** Checks this command's arguments and loads what it needs besides the model, before the model loads. */
     void prepare() throws IOException {}
 
@@ -60,7 +63,7 @@ abstract class TaskCommand<R extends TaskResult> implements Callable<Integer> {
         Path dir = model.resolve();
         GenerationOptions options = sampling.toOptions(model);
         RgbImage picture = ImageLoader.load(image);
-        try (ModelSession session = ModelSession.open(dir, output)) {
+        try (ModelSession session = ModelSession.open(dir, adapter.adapter, output)) {
             PaliGemmaTasks tasks = PaliGemmaTasks.of(session.model()).withOptions(options).withListener(session.listener());
             R result = run(tasks, picture);
             afterRun(result, picture);

@@ -37,6 +37,15 @@ public final class SafetensorsWriter {
                 out.position(out.limit());
             };
         }
+
+        /** The bytes of float32 values (a tensor held on the heap, such as a gradient). */
+        static Content ofFloats(float[] values) {
+            return (offset, out) -> {
+                int n = out.remaining() / 4;
+                out.asFloatBuffer().put(values, (int) (offset / 4), n);
+                out.position(out.position() + n * 4);
+            };
+        }
     }
 
     public record Entry(String name, DType dtype, long[] shape, Content content) {

@@ -109,6 +109,9 @@ final class GemmaDecoder {
             Layer layer = layers[l];
             Ops.rmsNorm(x, normed, tokens, hidden, layer.inputNorm, eps);
             FloatMatrix.matmulAll(normed, tokens, layer.q.into(q), layer.k.into(k), layer.v.into(v));
+            layer.q.addAdapter(normed, tokens, q);
+            layer.k.addAdapter(normed, tokens, k);
+            layer.v.addAdapter(normed, tokens, v);
             for (int t = 0; t < tokens; t++) {
                 rope.apply(q, t * heads * headDim, heads, start + t, cos[t], sin[t]);
                 rope.apply(k, t * kvHeads * headDim, kvHeads, start + t, cos[t], sin[t]);
@@ -120,14 +123,18 @@ final class GemmaDecoder {
             Attention.attend(q, tokens, start, cache.keys[l], cache.values[l], heads, kvHeads, headDim, scale, attnCap,
                     mask, attended);
             layer.o.apply(attended, tokens, projected);
+            layer.o.addAdapter(attended, tokens, projected);
             if (config.postNorms()) Ops.rmsNorm(projected, projected, tokens, hidden, layer.postAttentionNorm, eps);
             Ops.add(x, projected, tokens * hidden);
 
             // Gemma 1 normalises the MLP input with post_attention_layernorm; Gemma 2 has a dedicated pre-FFN norm.
             Ops.rmsNorm(x, normed, tokens, hidden, config.postNorms() ? layer.preFeedforwardNorm : layer.postAttentionNorm, eps);
             FloatMatrix.matmulAll(normed, tokens, layer.gate.into(gate), layer.up.into(up));
+            layer.gate.addAdapter(normed, tokens, gate);
+            layer.up.addAdapter(normed, tokens, up);
             Ops.geglu(gate, up, gate.length);
             layer.down.apply(gate, tokens, projected);
+            layer.down.addAdapter(gate, tokens, projected);
             if (config.postNorms()) Ops.rmsNorm(projected, projected, tokens, hidden, layer.postFeedforwardNorm, eps);
             Ops.add(x, projected, tokens * hidden);
             if (sink != null && l < layers.length - 1) sink.layerOutput(l, x, tokens);
@@ -171,6 +178,9 @@ final class GemmaDecoder {
             Layer layer = layers[l];
             Ops.rmsNorm(x, normed, rows, hidden, layer.inputNorm, eps);
             FloatMatrix.matvecAll(normed, rows, layer.q.into(q), layer.k.into(k), layer.v.into(v));
+            layer.q.addAdapterStep(normed, rows, q);
+            layer.k.addAdapterStep(normed, rows, k);
+            layer.v.addAdapterStep(normed, rows, v);
             for (int t = 0; t < rows; t++) {
                 int pos = positions[t];
                 rope.apply(q, t * qWidth, heads, pos, cos[t], sin[t]);
@@ -191,15 +201,19 @@ final class GemmaDecoder {
                 System.arraycopy(rowAttended, 0, attended, t * qWidth, qWidth);
             }
             FloatMatrix.matvecAll(attended, rows, layer.o.into(projected));
+            layer.o.addAdapterStep(attended, rows, projected);
             if (config.postNorms()) Ops.rmsNorm(projected, projected, rows, hidden, layer.postAttentionNorm, eps);
             Ops.add(x, projected, rows * hidden);
 
             Ops.rmsNorm(x, normed, rows, hidden, config.postNorms() ? layer.preFeedforwardNorm : layer.postAttentionNorm, eps);
             FloatMatrix.matvecAll(normed, rows, layer.gate.into(gate), layer.up.into(up));
+            layer.gate.addAdapterStep(normed, rows, gate);
+            layer.up.addAdapterStep(normed, rows, up);
             // Row by row: the vector kernels' ragged tail must fall where a lone sequence's does.
             int inner = config.intermediateSize();
             for (int t = 0; t < rows; t++) Ops.geglu(gate, t * inner, up, t * inner, inner);
             FloatMatrix.matvecAll(gate, rows, layer.down.into(projected));
+            layer.down.addAdapterStep(gate, rows, projected);
             if (config.postNorms()) Ops.rmsNorm(projected, projected, rows, hidden, layer.postFeedforwardNorm, eps);
             Ops.add(x, projected, rows * hidden);
         }
@@ -217,6 +231,13 @@ final class GemmaDecoder {
             for (int t = 0; t < rows; t++) Ops.softCap(out, t * vocab, (t + 1) * vocab, config.finalLogitSoftcap().floatValue());
         }
         return out;
+    }
+
+    /** Applies a LoRA adapter's modules for these layers at inference (null removes them). */
+    void attach(LoraAdapter adapter) {
+        for (Layer l : layers) {
+            for (Linear m : new Linear[] {l.q, l.k, l.v, l.o, l.gate, l.up, l.down}) m.attach(adapter);
+        }
     }
 
     /** Every weight matrix, for saving a quantized model. */

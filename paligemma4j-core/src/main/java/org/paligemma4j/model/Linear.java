@@ -1,6 +1,7 @@
 package org.paligemma4j.model;
 
 import org.paligemma4j.io.ModelWeights;
+import org.paligemma4j.io.WeightNames;
 import org.paligemma4j.tensor.Epilogue;
 import org.paligemma4j.tensor.FloatMatrix;
 import org.paligemma4j.tensor.Product;
@@ -12,6 +13,8 @@ import org.paligemma4j.tensor.WeightFormat;
 final class Linear {
     final FloatMatrix weight;
     private final float[] bias;
+    /** A LoRA adapter's module for this layer, applied at inference (see {@link #addAdapter}); null without one. */
+    private LoraAdapter.Module adapter;
 
     Linear(ModelWeights w, String weightName, String biasName, WeightFormat format) {
         this.weight = matrix(w, weightName, format);
@@ -30,6 +33,41 @@ final class Linear {
         return q.format() == WeightFormat.Q8
                 ? Q8Matrix.fromStored(base, q.rows(), q.cols(), q.weights().data(), q.scales().data())
                 : Q4Matrix.fromStored(base, q.rows(), q.cols(), q.weights().data(), q.scales().data());
+    }
+
+    /** Picks this layer's module, if any, out of {@code lora} (null detaches). */
+    void attach(LoraAdapter lora) {
+        adapter = lora == null ? null : lora.forWeight(WeightNames.canonical(weight.name()));
+    }
+
+    boolean adapted() {
+        return adapter != null;
+    }
+
+    /**
+     * {@code y += scaling·B·(A·x)}: the adapter's share of this layer's output, added after the product
+     * as PEFT's lora.Linear adds it (no dropout at inference). Does nothing without an adapter.
+     */
+    void addAdapter(float[] x, int tokens, float[] y) {
+        if (adapter == null) return;
+        float[] down = new float[tokens * adapter.rank()], up = new float[tokens * out()];
+        adapter.aMatrix().matmul(x, tokens, down);
+        adapter.bMatrix().matmul(down, tokens, up);
+        float s = adapter.scaling();
+        for (int i = 0; i < up.length; i++) y[i] += up[i] * s;
+    }
+
+    /**
+     * {@link #addAdapter} for the rows of one batched decode step, each row computed as a lone decode step computes
+     * it (so an adapted model's batched sequences still match their lone runs bit for bit).
+     */
+    void addAdapterStep(float[] x, int rows, float[] y) {
+        if (adapter == null) return;
+        float[] down = new float[rows * adapter.rank()], up = new float[rows * out()];
+        FloatMatrix.matvecAll(x, rows, new Product(adapter.aMatrix(), down, null, Epilogue.STORE));
+        FloatMatrix.matvecAll(down, rows, new Product(adapter.bMatrix(), up, null, Epilogue.STORE));
+        float s = adapter.scaling();
+        for (int i = 0; i < up.length; i++) y[i] += up[i] * s;
     }
 
     int in() {

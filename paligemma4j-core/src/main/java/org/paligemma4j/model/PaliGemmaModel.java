@@ -64,6 +64,20 @@ public final class PaliGemmaModel implements AutoCloseable {
         }
     }
 
+    /**
+     * Opens the model with a LoRA adapter applied at inference, as PEFT's unmerged {@code lora.Linear}:
+     * each adapted layer adds {@code scaling·B·(A·x)} to its output. The base weights stay as stored.
+     */
+    public static PaliGemmaModel open(Path directory, WeightFormat format, LoraAdapter adapter) {
+        PaliGemmaModel model = open(directory, format);
+        if (adapter != null) {
+            model.vision.attach(adapter);
+            model.projector.attach(adapter);
+            model.decoder.attach(adapter);
+        }
+        return model;
+    }
+
     public Path directory() {
         return directory;
     }
@@ -122,6 +136,7 @@ public final class PaliGemmaModel implements AutoCloseable {
         float[] hidden = vision.encode(pixelValues);
         float[] projected = new float[tokens * projector.out()];
         projector.apply(hidden, tokens, projected);
+        projector.addAdapter(hidden, tokens, projected);
         float[] scaled = projected.clone();
         float divisor = (float) Math.sqrt(config.text().hiddenSize());
         for (int i = 0; i < scaled.length; i++) scaled[i] /= divisor;

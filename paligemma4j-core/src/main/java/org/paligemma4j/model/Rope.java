@@ -37,6 +37,23 @@ final class Rope {
         }
     }
 
+    /**
+     * Backward of {@link #apply}: RoPE rotates each pair (i, i + headDim/2) by an angle, so the gradient
+     * goes back through the transposed rotation, by the opposite angle: {@code da = c·da' + s·db'},
+     * {@code db = −s·da' + c·db'}. In place over {@code heads} vectors of {@code dx[offset…]}.
+     */
+    void backward(float[] dx, int offset, int heads, float[] cos, float[] sin) {
+        int half = headDim / 2;
+        for (int h = 0; h < heads; h++) {
+            int o = offset + h * headDim;
+            for (int i = 0; i < half; i++) {
+                float da = dx[o + i], db = dx[o + i + half];
+                dx[o + i] = da * cos[i] + db * sin[i + half];
+                dx[o + i + half] = db * cos[i + half] - da * sin[i];
+            }
+        }
+    }
+
     /** cos/sin tables for one position: {@code [headDim]}, the half-size table repeated twice. */
     void tables(int position, float[] cos, float[] sin) {
         int half = headDim / 2;

@@ -48,6 +48,13 @@ final class SiglipVisionEncoder {
         postNormBias = w.get(vision("post_layernorm.bias")).toFloatArray();
     }
 
+    /** Applies a LoRA adapter's modules for these layers at inference (null removes them). */
+    void attach(LoraAdapter adapter) {
+        for (Block b : blocks) {
+            for (Linear m : new Linear[] {b.q, b.k, b.v, b.out, b.fc1, b.fc2}) m.attach(adapter);
+        }
+    }
+
     /** Every weight matrix, for saving a quantized model. */
     void collectMatrices(java.util.List<FloatMatrix> out) {
         out.add(patchEmbedding.weight);
@@ -65,7 +72,7 @@ final class SiglipVisionEncoder {
         }
         int tokens = config.numImageTokens(), width = config.hiddenSize();
         float[] x = new float[tokens * width];
-        patchEmbedding.apply(unfoldPatches(pixelValues), tokens, x);
+        patchEmbedding.apply(unfoldPatches(pixelValues, config), tokens, x);
         Ops.add(x, positionEmbedding, x.length);
 
         float normEps = (float) config.layerNormEps();
@@ -78,12 +85,23 @@ final class SiglipVisionEncoder {
         for (Block b : blocks) {
             Ops.layerNorm(x, normed, tokens, width, b.norm1Weight, b.norm1Bias, normEps);
             FloatMatrix.matmulAll(normed, tokens, b.q.into(q), b.k.into(k), b.v.into(v));
+            b.q.addAdapter(normed, tokens, q);
+            b.k.addAdapter(normed, tokens, k);
+            b.v.addAdapter(normed, tokens, v);
             Attention.attend(q, tokens, 0, k, v, heads, heads, headDim, scale, 0f, everyone, attended);
             FloatMatrix.matmulAll(attended, tokens, b.out.addedTo(x));
+            b.out.addAdapter(attended, tokens, x);
 
             Ops.layerNorm(x, normed, tokens, width, b.norm2Weight, b.norm2Bias, normEps);
-            FloatMatrix.matmulAll(normed, tokens, b.fc1.geluInto(hidden));
+            if (b.fc1.adapted()) { // the adapter's share goes in before the GELU, which the GEMM otherwise applies
+                FloatMatrix.matmulAll(normed, tokens, b.fc1.into(hidden));
+                b.fc1.addAdapter(normed, tokens, hidden);
+                for (int i = 0; i < hidden.length; i++) hidden[i] = Ops.geluTanh(hidden[i]);
+            } else {
+                FloatMatrix.matmulAll(normed, tokens, b.fc1.geluInto(hidden));
+            }
             FloatMatrix.matmulAll(hidden, tokens, b.fc2.addedTo(x));
+            b.fc2.addAdapter(hidden, tokens, x);
         }
         Ops.layerNorm(x, x, tokens, width, postNormWeight, postNormBias, normEps);
         return x;
@@ -91,9 +109,9 @@ final class SiglipVisionEncoder {
 
     /**
      * {@code [C, S, S]} → {@code [patches, C·P·P]}, patches in row-major grid order and each patch in the
-     * (channel, row, column) order of the convolution kernel {@code [width, C, P, P]}.
+     * (channel, row, column) order of the convolution kernel {@code [width, C, P, P]}. Training shares it.
      */
-    private float[] unfoldPatches(float[] pixels) {
+    static float[] unfoldPatches(float[] pixels, VisionConfig config) {
         int size = config.imageSize(), p = config.patchSize(), side = config.patchesPerSide(), channels = config.numChannels();
         int patchLen = config.patchElements();
         float[] out = new float[side * side * patchLen];

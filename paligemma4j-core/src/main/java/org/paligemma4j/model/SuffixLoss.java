@@ -27,4 +27,20 @@ public final class SuffixLoss {
         }
         return total / (ids.length - prefixLength);
     }
+
+    /**
+     * Whether the prediction of {@code ids[i]} (made at position i − 1) counts in the training loss: it
+     * is a suffix token (the {@code <eos>} that ends the suffix included) and not the pad token, which the
+     * reference ignores wherever it appears in the labels.
+     */
+    public static boolean isTarget(int[] ids, int i, int prefixLength, int padTokenId) {
+        return i >= prefixLength && i < ids.length && ids[i] != padTokenId;
+    }
+
+    /** How many tokens the training loss averages over (see {@link #isTarget}). */
+    public static int targetCount(int[] ids, int prefixLength, int padTokenId) {
+        int n = 0;
+        for (int i = prefixLength; i < ids.length; i++) if (isTarget(ids, i, prefixLength, padTokenId)) n++;
+        return n;
+    }
 }

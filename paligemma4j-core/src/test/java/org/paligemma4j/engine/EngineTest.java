@@ -65,6 +65,24 @@ class EngineTest {
         }
     }
 
+    /** With a LoRA adapter applied at inference, batched sequences still equal their lone runs. */
+    @Test
+    void batchedRequestsOfAnAdaptedModelEqualTheirLoneRuns() throws Exception {
+        try (PaliGemma pg = PaliGemma.open(Fixtures.path("paligemma-tiny"),
+                Fixtures.path("training", "paligemma-tiny", "answer_jpg_suffix", "lora_init"))) {
+            List<GenerationRequest> requests = mixedRequests(6);
+            try (Engine engine = Engine.start(pg, EngineOptions.defaults().withMaxBatch(6))) {
+                List<Generation> batched = new ArrayList<>();
+                for (GenerationRequest r : requests) batched.add(engine.submit(r, null));
+                for (int i = 0; i < requests.size(); i++) {
+                    GenerationRequest r = requests.get(i);
+                    assertArrayEquals(pg.generate(r.images(), r.prompt(), r.options(), null).ids(), batched.get(i).await().ids(),
+                            "request " + i);
+                }
+            }
+        }
+    }
+
     @Test
     void streamedTextJoinsToTheResultText() throws Exception {
         try (PaliGemma pg = PaliGemma.open(Fixtures.path("paligemma-tiny"));

@@ -1,0 +1,286 @@
+package org.paligemma4j.tensor;
+
+/**
+ * The backward passes of the forward kernels in {@link Ops}, {@link FloatMatrix} and {@link Attention}:
+ * given what the forward read and the gradient of what it wrote, the gradient of what it read.
+ *
+ * <p>Conventions, as in llm.c: parameter gradients (weights, biases) are always accumulated
+ * ({@code +=}), because a tensor can be used more than once (the tied embedding) and gradients of
+ * several examples add up; input gradients are accumulated too unless a method says it writes them.
+ * Arrays are float32. Sums over tokens and keys (weight gradients, norms, attention) are formed in
+ * double: a gradient is a sum of terms of both signs, and float32 accumulation there would cost the last
+ * digits the fine-tuning parity tests check. The input gradient of a linear layer, as large a product
+ * as the forward pass, runs on the forward's float32 GEMM.
+ */
+public final class Backward {
+    private Backward() {}
+
+    /** Floats of W's transposed column block that {@link #matmulInputGrad} multiplies at a time (4 MB). */
+    private static final int TRANSPOSED_BLOCK_FLOATS = 1 << 20;
+
+    /**
+     * Backward of {@code y = x·Wᵀ} (a linear layer, {@link FloatMatrix#matmul}) for the input:
+     * {@code dX[t][c] += Σ_r dY[t][r]·W[r][c]}, x {@code [tokens, cols]}, dY {@code [tokens, rows]}.
+     *
+     * <p>This is the forward product with W transposed, and as much work as the forward pass itself, so it
+     * runs on the forward's GEMM: a block of W's columns is transposed into a float32 matrix (the forward's
+     * packing routine, reading W in its stored format) and {@code dY} multiplied by it. Sums are float32
+     * like the forward's.
+     */
+    public static void matmulInputGrad(FloatMatrix w, float[] dY, int tokens, float[] dX) {
+        int rows = w.rows(), cols = w.cols();
+        int block = Math.min(cols, Math.max(16, TRANSPOSED_BLOCK_FLOATS / rows / 16 * 16));
+        float[] transposed = new float[block * rows], product = new float[tokens * block];
+        for (int c0 = 0; c0 < cols; c0 += block) {
+            int width = Math.min(block, cols - c0);
+            // transposed[k·rows + r] = W[r][c0 + k]: the block of Wᵀ, rows × width → width × rows
+            w.packTransposed(0, rows, c0, width, transposed, rows);
+            new ArrayMatrix(w.name() + "ᵀ", transposed, width, rows).matmul(dY, tokens, product);
+            for (int t = 0; t < tokens; t++) {
+                for (int k = 0; k < width; k++) dX[t * cols + c0 + k] += product[t * width + k];
+            }
+        }
+    }
+
+    /**
+     * Backward of {@code y = x·Wᵀ} for the weight: {@code dW[r][c] += Σ_t dY[t][r]·x[t][c]}, dW
+     * {@code [rows, cols]} like W.
+     */
+    public static void matmulWeightGrad(float[] dY, float[] x, int tokens, int rows, int cols, float[] dW) {
+        Parallel.forRange(rows, Math.max(1, (1 << 16) / Math.max(1, tokens * cols)), (from, to) -> {
+            double[] acc = new double[cols];
+            for (int r = from; r < to; r++) {
+                java.util.Arrays.fill(acc, 0);
+                for (int t = 0; t < tokens; t++) {
+                    double d = dY[t * rows + r];
+                    if (d == 0) continue;
+                    int o = t * cols;
+                    for (int c = 0; c < cols; c++) acc[c] += d * x[o + c];
+                }
+                for (int c = 0; c < cols; c++) dW[r * cols + c] += (float) acc[c];
+            }
+        });
+    }
+
+    /** Backward of a bias added to every token: {@code dB[i] += Σ_t dY[t][i]}. */
+    public static void biasGrad(float[] dY, int tokens, int dim, float[] dB) {
+        for (int i = 0; i < dim; i++) {
+            double s = 0;
+            for (int t = 0; t < tokens; t++) s += dY[t * dim + i];
+            dB[i] += (float) s;
+        }
+    }
+
+    /**
+     * Backward of {@link Ops#rmsNorm}: with {@code r = 1/sqrt(mean(x²) + eps)} and {@code y = x·r·(1 + w)},
+     * {@code dw += Σ_t dy·x·r} and {@code dx += r·(1 + w)·dy − x·r³/dim · Σ_j dy_j (1 + w_j) x_j}.
+     * dX accumulates; dWeight (may be null when the weight is frozen) accumulates.
+     */
+    public static void rmsNormBackward(float[] x, float[] dY, int tokens, int dim, float[] weight, float eps,
+                                       float[] dX, float[] dWeight) {
+        double[] dw = dWeight == null ? null : new double[dim];
+        for (int t = 0; t < tokens; t++) {
+            int o = t * dim;
+            double sumSq = 0;
+            for (int i = 0; i < dim; i++) sumSq += (double) x[o + i] * x[o + i];
+            double r = 1.0 / Math.sqrt(sumSq / dim + eps);
+            double dot = 0;
+            for (int i = 0; i < dim; i++) dot += dY[o + i] * (1.0 + weight[i]) * x[o + i];
+            double k = r * r * r * dot / dim;
+            for (int i = 0; i < dim; i++) {
+                dX[o + i] += (float) (r * (1.0 + weight[i]) * dY[o + i] - x[o + i] * k);
+                if (dw != null) dw[i] += (double) dY[o + i] * x[o + i] * r;
+            }
+        }
+        if (dw != null) for (int i = 0; i < dim; i++) dWeight[i] += (float) dw[i];
+    }
+
+    /**
+     * Backward of {@link Ops#layerNorm}: with {@code x̂ = (x − mean)·r}, {@code y = x̂·w + b},
+     * {@code dw += Σ_t dy·x̂}, {@code db += Σ_t dy} and {@code dx += r·(g − mean(g) − x̂·mean(g·x̂))} for
+     * {@code g = dy·w}. dX accumulates; dWeight and dBias (null when frozen) accumulate.
+     */
+    public static void layerNormBackward(float[] x, float[] dY, int tokens, int dim, float[] weight, float eps,
+                                         float[] dX, float[] dWeight, float[] dBias) {
+        double[] dw = new double[dim], db = new double[dim];
+        double[] xHat = new double[dim];
+        for (int t = 0; t < tokens; t++) {
+            int o = t * dim;
+            double mean = 0;
+            for (int i = 0; i < dim; i++) mean += x[o + i];
+            mean /= dim;
+            double var = 0;
+            for (int i = 0; i < dim; i++) var += (x[o + i] - mean) * (x[o + i] - mean);
+            double r = 1.0 / Math.sqrt(var / dim + eps);
+            double meanG = 0, meanGx = 0;
+            for (int i = 0; i < dim; i++) {
+                xHat[i] = (x[o + i] - mean) * r;
+                double g = (double) dY[o + i] * weight[i];
+                meanG += g;
+                meanGx += g * xHat[i];
+                dw[i] += dY[o + i] * xHat[i];
+                db[i] += dY[o + i];
+            }
+            meanG /= dim;
+            meanGx /= dim;
+            for (int i = 0; i < dim; i++) {
+                double g = (double) dY[o + i] * weight[i];
+                dX[o + i] += (float) (r * (g - meanG - xHat[i] * meanGx));
+            }
+        }
+        if (dWeight != null) for (int i = 0; i < dim; i++) dWeight[i] += (float) dw[i];
+        if (dBias != null) for (int i = 0; i < dim; i++) dBias[i] += (float) db[i];
+    }
+
+    /**
+     * The derivative of {@link Ops#geluTanh(float)}: with {@code u = √(2/π)(x + 0.044715x³)},
+     * {@code d/dx ½x(1 + tanh u) = ½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²)}.
+     */
+    public static double geluTanhDerivative(double x) {
+        double c = 0.7978845608028654;
+        double tanh = Math.tanh(c * (x + 0.044715 * x * x * x));
+        return 0.5 * (1 + tanh) + 0.5 * x * (1 - tanh * tanh) * c * (1 + 3 * 0.044715 * x * x);
+    }
+
+    /** Backward of {@code y = geluTanh(x)} element-wise: writes {@code dX[i] = dY[i]·gelu'(x[i])}. */
+    public static void geluTanhBackward(float[] x, float[] dY, int n, float[] dX) {
+        for (int i = 0; i < n; i++) dX[i] = (float) (dY[i] * geluTanhDerivative(x[i]));
+    }
+
+    /**
+     * Backward of {@link Ops#geglu} ({@code y = geluTanh(gate)·up}): writes
+     * {@code dGate = dY·up·gelu'(gate)} and {@code dUp = dY·geluTanh(gate)}.
+     */
+    public static void gegluBackward(float[] gate, float[] up, float[] dY, int n, float[] dGate, float[] dUp) {
+        for (int i = 0; i < n; i++) {
+            double g = gate[i];
+            dGate[i] = (float) ((double) dY[i] * up[i] * geluTanhDerivative(g));
+            dUp[i] = (float) (dY[i] * (double) Ops.geluTanh(gate[i]));
+        }
+    }
+
+    /**
+     * Backward of {@link Ops#softCap} in place over {@code d[from, to)}, given the values {@code x} before
+     * capping: {@code d/dx cap·tanh(x/cap) = 1 − tanh²(x/cap)}.
+     */
+    public static void softCapBackward(float[] x, float[] d, int from, int to, float cap) {
+        for (int i = from; i < to; i++) {
+            double t = Math.tanh(x[i] / (double) cap);
+            d[i] = (float) (d[i] * (1 - t * t));
+        }
+    }
+
+    /**
+     * Cross-entropy of one row of logits against {@code target}: returns {@code logsumexp(z) − z[target]}
+     * and writes its gradient times {@code weight}, {@code weight·(softmax(z) − onehot(target))}, into
+     * {@code dLogits[dOffset…]}. The log-softmax runs over the whole row.
+     */
+    public static double crossEntropy(float[] logits, int offset, int n, int target, double weight,
+                                      float[] dLogits, int dOffset) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int v = 0; v < n; v++) max = Math.max(max, logits[offset + v]);
+        double sum = 0;
+        for (int v = 0; v < n; v++) sum += Math.exp(logits[offset + v] - max);
+        double logSum = max + Math.log(sum);
+        for (int v = 0; v < n; v++) {
+            double p = Math.exp(logits[offset + v] - logSum);
+            dLogits[dOffset + v] = (float) (weight * (p - (v == target ? 1 : 0)));
+        }
+        return logSum - logits[offset + target];
+    }
+
+    /**
+     * Backward of a softmax {@code p = softmax(s)} over {@code [from, to)}: {@code ds_j = p_j (dp_j − Σ_k p_k dp_k)},
+     * the Jacobian {@code ∂p_j/∂s_k = p_j(δ_jk − p_k)} applied to dp without forming it. {@code weighted} is
+     * {@code Σ_k p_k dp_k}, which callers usually have at hand; ds may be dp itself.
+     */
+    public static void softmaxBackward(double[] p, double[] dp, int from, int to, double weighted, double[] ds) {
+        for (int j = from; j < to; j++) ds[j] = p[j] * (dp[j] - weighted);
+    }
+
+    /**
+     * Backward of {@link Attention#attend} over one sequence ({@code firstPosition} 0: queries and keys are
+     * the same tokens), with the same argument conventions. The probabilities are recomputed here from q
+     * and k in double (activation recomputation: nothing of the forward's softmax is kept):
+     *
+     * <pre>
+     *   s = cap·tanh((q·k)·scale / cap)       p = softmax(s) over the visible keys       out = Σ_j p_j v_j
+     *   dv_j += p_j·dout      dp_j = dout·v_j      ds_j = p_j (dp_j − Σ_k p_k dp_k)
+     *   ds_j *= 1 − (s_j / cap)²   (soft cap)      dq += scale Σ_j ds_j k_j      dk_j += scale·ds_j·q
+     * </pre>
+     *
+     * dQ, dK, dV accumulate ({@code [tokens, heads·headDim]} and {@code [tokens, kvHeads·headDim]}).
+     */
+    public static void attentionBackward(float[] q, float[] keys, float[] values, float[] dOut, int tokens,
+                                         int heads, int kvHeads, int headDim, float scale, float softCap,
+                                         AttentionMask mask, float[] dQ, float[] dK, float[] dV) {
+        int groups = heads / kvHeads;
+        // One task per query head (PaliGemma 1 has a single key/value head): each sums its share of dK and
+        // dV privately, and the shares are added in head order afterwards, so the result does not depend on
+        // the thread count.
+        double[][] dKShare = new double[heads][], dVShare = new double[heads][];
+        Parallel.forEach(heads, h -> {
+            int kvh = h / groups;
+            double[] score = new double[tokens], p = new double[tokens], dp = new double[tokens], dq = new double[headDim];
+            double[] dKacc = dKShare[h] = new double[tokens * headDim], dVacc = dVShare[h] = new double[tokens * headDim];
+            for (int i = 0; i < tokens; i++) {
+                int lo = mask.firstVisibleKey(i), hi = mask.endVisibleKeys(i);
+                int qo = (i * heads + h) * headDim;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = lo; j < hi; j++) {
+                    int ko = (j * kvHeads + kvh) * headDim;
+                    double dot = 0;
+                    for (int d = 0; d < headDim; d++) dot += (double) q[qo + d] * keys[ko + d];
+                    double v = dot * scale;
+                    if (softCap > 0) v = Math.tanh(v / softCap) * softCap;
+                    score[j] = v;
+                    max = Math.max(max, v);
+                }
+                double total = 0;
+                for (int j = lo; j < hi; j++) total += p[j] = Math.exp(score[j] - max);
+                double weighted = 0;
+                for (int j = lo; j < hi; j++) {
+                    int vo = (j * kvHeads + kvh) * headDim;
+                    p[j] /= total;
+                    double d = 0;
+                    for (int e = 0; e < headDim; e++) {
+                        d += (double) dOut[qo + e] * values[vo + e];
+                        dVacc[j * headDim + e] += p[j] * dOut[qo + e];
+                    }
+                    dp[j] = d;
+                    weighted += p[j] * d;
+                }
+                java.util.Arrays.fill(dq, 0);
+                softmaxBackward(p, dp, lo, hi, weighted, dp); // dp now holds d score
+                for (int j = lo; j < hi; j++) {
+                    double ds = dp[j];
+                    if (softCap > 0) {
+                        double t = score[j] / softCap;
+                        ds *= 1 - t * t;
+                    }
+                    ds *= scale;
+                    int ko = (j * kvHeads + kvh) * headDim;
+                    for (int d = 0; d < headDim; d++) {
+                        dq[d] += ds * keys[ko + d];
+                        dKacc[j * headDim + d] += ds * q[qo + d];
+                    }
+                }
+                for (int d = 0; d < headDim; d++) dQ[qo + d] += (float) dq[d];
+            }
+        });
+        Parallel.forEach(kvHeads, kvh -> {
+            for (int j = 0; j < tokens; j++) {
+                int ko = (j * kvHeads + kvh) * headDim;
+                for (int d = 0; d < headDim; d++) {
+                    double k = 0, v = 0;
+                    for (int h = kvh * groups; h < (kvh + 1) * groups; h++) {
+                        k += dKShare[h][j * headDim + d];
+                        v += dVShare[h][j * headDim + d];
+                    }
+                    dK[ko + d] += (float) k;
+                    dV[ko + d] += (float) v;
+                }
+            }
+        });
+    }
+}
