@@ -257,9 +257,18 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
             a20 = w0.fma(FloatVector.fromArray(F, x, o2 + c), a20);
             a30 = w0.fma(FloatVector.fromArray(F, x, o3 + c), a30);
         }
-        float s0 = Ops.sumLanes(a00.add(a01)), s1 = Ops.sumLanes(a10.add(a11));
-        float s2 = Ops.sumLanes(a20.add(a21)), s3 = Ops.sumLanes(a30.add(a31));
-        for (c = vectorCols; c < cols; c++) {
+        finishRowGroup(x, t0, y, r, vectorCols, Ops.sumLanes(a00.add(a01)), Ops.sumLanes(a10.add(a11)),
+                Ops.sumLanes(a20.add(a21)), Ops.sumLanes(a30.add(a31)), accumulate);
+    }
+
+    /**
+     * The end of a row group: the columns from {@code from} on (a ragged tail that no whole vector or block
+     * covers) added one by one to the four tokens' sums, as {@link #matvecRows} adds them, then the sums stored.
+     */
+    final void finishRowGroup(float[] x, int t0, float[] y, int r, int from, float s0, float s1, float s2, float s3,
+                              boolean accumulate) {
+        int o0 = t0 * cols, o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols;
+        for (int c = from; c < cols; c++) {
             float w = get(r, c);
             s0 += w * x[o0 + c];
             s1 += w * x[o1 + c];

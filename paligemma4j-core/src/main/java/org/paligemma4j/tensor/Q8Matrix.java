@@ -108,19 +108,8 @@ public final class Q8Matrix extends BlockQuantizedMatrix {
                 a31 = k3.fma(s, a31);
             }
         }
-        float s0 = Ops.sumLanes(a00.add(a01)), s1 = Ops.sumLanes(a10.add(a11));
-        float s2 = Ops.sumLanes(a20.add(a21)), s3 = Ops.sumLanes(a30.add(a31));
-        for (int c = fullBlocks * BLOCK; c < cols; c++) {
-            float w = get(r, c);
-            s0 += w * x[o0 + c];
-            s1 += w * x[o1 + c];
-            s2 += w * x[o2 + c];
-            s3 += w * x[o3 + c];
-        }
-        put(y, t0 * rows + r, s0, accumulate);
-        put(y, (t0 + 1) * rows + r, s1, accumulate);
-        put(y, (t0 + 2) * rows + r, s2, accumulate);
-        put(y, (t0 + 3) * rows + r, s3, accumulate);
+        finishRowGroup(x, t0, y, r, fullBlocks * BLOCK, Ops.sumLanes(a00.add(a01)), Ops.sumLanes(a10.add(a11)),
+                Ops.sumLanes(a20.add(a21)), Ops.sumLanes(a30.add(a31)), accumulate);
     }
 
     /** Per block: two int8×x vector products, then one FMA by the block's scale. */
