@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         subcommands = {CommandLine.HelpCommand.class, SynthCommand.class, InspectCommand.class, BenchCommand.class,
                 DecodeOutputCommand.class, TokenizeCommand.class, GenerateCommand.class, DumpCommand.class, QuantizeCommand.class,
                 CaptionCommand.class, AskCommand.class, OcrCommand.class, DetectCommand.class, SegmentCommand.class,
-                PullCommand.class, ModelsCommand.class, RmCommand.class, ServeCommand.class})
+                PullCommand.class, ModelsCommand.class, RmCommand.class, ServeCommand.class, EvalCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
