@@ -36,12 +36,13 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Score a model on a JSON Lines data set in the fine-tuning layout",
-                "({\"image\": \"dog.jpg\", \"prefix\": \"caption en\", \"suffix\": \"a dog on a sofa\"}, or \"answers\": [...] for",
-                "several references), generating greedily with the batched engine, and print one JSON object:",
-                "{\"examples\": N, \"metrics\": {…}, \"generation_seconds\": S, …}.",
-                "Metrics: exact (exact match), vqa (VQAv2 accuracy), anls (DocVQA/TextVQA ANLS), cider (COCO CIDEr-D),",
-                "detection (precision/recall at IoU 0.5, box IoU), segmentation (mask mIoU/cIoU; needs --vae)."},
+        description = {"Score a model on a JSON Lines data set in the fine-tuning layout, one example a line: "
+                + "{\"image\": \"dog.jpg\", \"prefix\": \"caption en\", \"suffix\": \"a dog on a sofa\"} (\"suffix\" may be a list of "
+                + "references; \"answers\": [...] gives VQA's human answers). Every example is generated greedily through the "
+                + "batched engine, and one JSON object is printed: {\"examples\": N, \"metrics\": {...}, \"generation_seconds\": S, ...}.",
+                "Metrics: exact (exact match), vqa (VQAv2 accuracy), anls (ANLS, DocVQA/TextVQA), cider (COCO CIDEr-D), "
+                + "detection (precision/recall at IoU 0.5 and box IoU; targets are <loc> strings), segmentation (mask mIoU and "
+                + "cIoU; targets carry <seg> tokens; needs --vae)."},
         footer = {"", "Examples:",
                 "  paligemma eval --model paligemma-3b-ft-cococap-224 --data test.jsonl --metric cider",
                 "  paligemma eval --model my-vqa-model --data vqa.jsonl --metric vqa,exact --compare-quant q4"})
@@ -61,7 +62,7 @@ final class EvalCommand implements Callable<Integer> {
             description = "Examples, one JSON object a line: image (absolute or relative to the file's folder), prefix, suffix or answers.")
     Path data;
 
-    @Option(names = "--metric", required = true, split = ",", paramLabel = "NAME[,NAME…]",
+    @Option(names = "--metric", required = true, split = ",", paramLabel = "NAME",
             description = "exact, vqa, anls, cider, detection, segmentation (comma-separated).")
     List<String> metricNames;
 
