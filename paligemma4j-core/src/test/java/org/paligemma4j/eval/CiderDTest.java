@@ -7,8 +7,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * CIDEr-D (pycocoevalcap's cider_scorer.py) on cases worked out by hand; the last one was computed with an
- * independent script from the same formula.
+ * CIDEr-D (pycocoevalcap's cider_scorer.py) on cases worked out by hand; the three-example corpus was computed with
+ * an independent script from the formula, and all three corpora give the same values (to 1e-15) when run through
+ * pycocoevalcap's own scorer.
  */
 class CiderDTest {
 

@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * VQAv2 accuracy against values worked out by hand from the official vqaEval.py (GT-Vision-Lab/VQA, latest
@@ -72,5 +74,35 @@ class VqaAccuracyTest {
         assertEquals("cat on mat", VqaAccuracy.normalize("A cat on the mat"));
         assertEquals("isn't", VqaAccuracy.normalize("isnt"));
         assertEquals("somebodyd", VqaAccuracy.normalize("somebody'd"), "the table's own quirk");
+    }
+
+    /**
+     * Outputs of the official script's {@code processDigitArticle(processPunctuation(s))}, run on these inputs (with
+     * Python 3) to cross-check this implementation; the left column is the input, the right the official output.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '\0', textBlock = """
+            Yes          | yes
+            one.         | 1
+            The End.     | end
+            red, white   | red white
+            1,000        | 1000
+            1,2 and x-y  | 12 and xy
+            a-b          | b
+            a,b          | b
+            t-shirt      | t shirt
+            (left)       | left
+            u.s.         | us
+            a.b.c        | abc
+            end. 3.5.    | end 3.5
+            Mr. Smith    | mr smith
+            x / y        | x y
+            @home        | home
+            +5           | 5
+            whats        | what's
+            yall         | y'all
+            """)
+    void normalizationAsTheOfficialScriptPrintsIt(String input, String official) {
+        assertEquals(official.strip(), VqaAccuracy.normalize(input.strip()));
     }
 }
