@@ -34,6 +34,7 @@ final class EvalData {
      * @throws CliException naming the file and each bad line's number and problem (up to 10 of them)
      */
     static List<Example> read(Path file, Integer limit) throws IOException {
+        if (Files.isDirectory(file)) throw new CliException(file + ": is a folder; --data needs a JSON Lines file");
         if (!Files.isRegularFile(file)) throw new CliException(file + ": no such file");
         Path folder = file.toAbsolutePath().getParent();
         List<Example> examples = new ArrayList<>();

@@ -227,6 +227,24 @@ class EvalCommandTest {
     }
 
     @Test
+    void anUndecodableImageOrATooLongGenerationNamesTheLine(@TempDir Path dir) throws IOException {
+        Files.write(dir.resolve("bad.png"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+        Path data = dir.resolve("t.jsonl");
+        Files.write(data, List.of("{\"image\": \"" + image("tiny_gray.png") + "\", \"prefix\": \"ocr\", \"suffix\": \"x\"}",
+                "{\"image\": \"bad.png\", \"prefix\": \"ocr\", \"suffix\": \"x\"}"));
+        CliRunner.Result r = CliRunner.run("eval", "--model", MODEL, "--data", data.toString(), "--metric", "exact");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().startsWith("paligemma eval: " + data + ": line 2: " + dir.resolve("bad.png") + ": unsupported image format"), r.err());
+        CliRunner.Result tooLong = CliRunner.run("eval", "--model", MODEL, "--data", data.toString(), "--metric", "exact",
+                "--max-new-tokens", "100000", "--limit", "1");
+        assertEquals(1, tooLong.exitCode());
+        assertTrue(tooLong.err().startsWith("paligemma eval: " + data + ": line 1: the prompt has"), tooLong.err());
+        CliRunner.Result folder = CliRunner.run("eval", "--model", MODEL, "--data", dir.toString(), "--metric", "exact");
+        assertEquals(1, folder.exitCode());
+        assertTrue(folder.err().contains("is a folder"), folder.err());
+    }
+
+    @Test
     void detectionTargetsMustBeValidBoxes(@TempDir Path dir) throws IOException {
         Path data = dir.resolve("d.jsonl");
         Files.write(data, List.of(
