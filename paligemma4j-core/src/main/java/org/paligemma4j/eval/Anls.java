@@ -5,32 +5,43 @@ import java.util.Locale;
 
 /**
  * Average Normalized Levenshtein Similarity, the metric of ST-VQA (Biten et al., ICCV 2019, "Scene Text Visual
- * Question Answering", eq. 1) used by DocVQA, InfographicVQA and TextVQA-style evaluations (the Robust Reading
- * Competition scorer):
+ * Question Answering", eq. 1) used by DocVQA, InfographicVQA and TextVQA-style evaluations, computed as the
+ * competitions' scoring script does (the DocVQA/InfographicVQA evaluation script of the Robust Reading Competition):
  * <pre>
- *   NL(a, o) = Levenshtein(a, o) / max(|a|, |o|)            (characters; 0 when both are empty)
- *   s(a, o)  = 1 − NL(a, o)   if NL(a, o) &lt; τ,   else 0     with τ = 0.5
- *   ANLS     = mean over questions of  max over ground truths a of s(a, o)
+ *   NL(a, o) = Levenshtein(norm(a), norm(o)) / max(|a|, |o|)     (characters; 0 when both are empty)
+ *   score    = 1 − min over ground truths a of NL(a, o),  set to 0 when it is below τ = 0.5
+ *   ANLS     = mean over questions of score
  * </pre>
- * Answers are compared case-insensitively with surrounding whitespace removed and inner runs of whitespace
- * collapsed to one space, as the competition's scorer does ("not case sensitive, but space sensitive").
+ * where {@code norm} lower-cases, strips and collapses inner runs of whitespace to one space ("not case
+ * sensitive, but space sensitive"). Two details follow the script rather than the paper's formula: a similarity of
+ * exactly 0.5 is kept (the paper writes NL &lt; τ), and the denominator uses the lengths of the answers as given
+ * (upper-cased, before normalization), so surrounding whitespace lengthens it.
  */
 public final class Anls {
-    /** The threshold τ: a prediction at normalized distance 0.5 or more from an answer scores 0 against it. */
+    /** The threshold τ: a best similarity below 0.5 scores 0. */
     public static final double THRESHOLD = 0.5;
 
     private Anls() {}
 
-    /** {@code max over answers of s(answer, prediction)}, in [0, 1]. */
+    /** The question's score: the best similarity to one of {@code answers}, or 0 below the threshold. */
     public static double score(String prediction, List<String> answers) {
         if (answers.isEmpty()) throw new IllegalArgumentException("ANLS needs at least one ground-truth answer");
-        String o = normalize(prediction);
-        double best = 0;
+        int[] o = normalize(prediction).codePoints().toArray();
+        int predictionLength = upperCaseLength(prediction);
+        double smallest = Double.POSITIVE_INFINITY;
         for (String answer : answers) {
-            double nl = normalizedLevenshtein(normalize(answer), o);
-            if (nl < THRESHOLD) best = Math.max(best, 1 - nl);
+            int length = Math.max(upperCaseLength(answer), predictionLength);
+            double nl = length == 0 ? 0.0 : (double) levenshtein(normalize(answer).codePoints().toArray(), o) / length;
+            smallest = Math.min(smallest, nl);
         }
-        return best;
+        double similarity = 1 - smallest;
+        return similarity < THRESHOLD ? 0.0 : similarity;
+    }
+
+    /** Python's {@code len(s.upper())}: code points after full upper-casing ("ß" becomes "SS"). */
+    private static int upperCaseLength(String s) {
+        String upper = s.toUpperCase(Locale.ROOT);
+        return upper.codePointCount(0, upper.length());
     }
 
     /** Lower-cased, stripped, inner whitespace runs as one space. */

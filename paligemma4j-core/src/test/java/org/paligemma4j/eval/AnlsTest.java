@@ -7,7 +7,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * ANLS on the published example of the ST-VQA paper (Biten et al. 2019, the "Coca Cola" figure also shown on the
- * Robust Reading Competition's evaluation page): ground truths "Coca Cola" and "Coca Cola Company".
+ * Robust Reading Competition's evaluation page): ground truths "Coca Cola" and "Coca Cola Company"; and the
+ * details of the competitions' scoring script (threshold kept at exactly 0.5, denominator from the raw answers).
  */
 class AnlsTest {
     private static final List<String> COCA_COLA = List.of("Coca Cola", "Coca Cola Company");
@@ -31,13 +32,17 @@ class AnlsTest {
     }
 
     @Test
-    void aDistanceOfExactlyTheThresholdScoresZero() {
-        assertEquals(0.0, Anls.score("ab", List.of("ac")), 0);
+    void aSimilarityOfExactlyTheThresholdIsKeptAsTheScoringScriptDoes() {
+        assertEquals(0.5, Anls.score("ab", List.of("ac")), 0);
+        assertEquals(0.0, Anls.score("abc", List.of("axy")), 0, "1/3 is below the threshold");
         assertEquals(2.0 / 3, Anls.score("abc", List.of("abd", "xyz")), 1e-12, "best ground truth counts");
     }
 
     @Test
-    void surroundingAndRepeatedSpacesDoNotCount() {
+    void spacesAreNormalizedButTheScriptDividesByTheLengthsAsGiven() {
         assertEquals(1.0, Anls.score("  coca   COLA\n", COCA_COLA), 1e-12);
+        // norm: "cocacola" vs "coca cola" is 1 edit; the script's denominator is len("cocacola   ") = 11, not 9.
+        assertEquals(1 - 1.0 / 11, Anls.score("CocaCola   ", List.of("Coca Cola")), 1e-12);
+        assertEquals(1.0, Anls.score("", List.of("")), 0, "two empty answers agree");
     }
 }
