@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.paligemma4j.PaliGemma;
 import org.paligemma4j.engine.Engine;
 import org.paligemma4j.engine.EngineOptions;
@@ -92,7 +93,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--max-batch", paramLabel = "N", defaultValue = "8", description = "Sequences decoded together (default: ${DEFAULT-VALUE}).")
     int maxBatch;
 
-    @Option(names = "--verbose", description = "Print loading progress and a timing line per model to stderr.")
+    @Option(names = "--verbose", description = "Print loading and generation progress and a timing line per model to stderr.")
     boolean verbose;
 
     /** One model's run over the data: each example's result and image size, and the wall time. */
@@ -188,13 +189,24 @@ final class EvalCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         int[][] sizes = new int[examples.size()][];
         List<CompletableFuture<GenerationResult>> futures = new ArrayList<>(examples.size());
+        AtomicInteger finished = new AtomicInteger();
+        int step = Math.max(1, examples.size() / 10);
         try (Engine engine = Engine.start(pg, EngineOptions.defaults().withMaxBatch(maxBatch).withMaxQueue(2 * maxBatch))) {
             for (int i = 0; i < examples.size(); i++) {
                 EvalData.Example e = examples.get(i);
                 RgbImage image = load(e);
                 sizes[i] = new int[] {image.width(), image.height()};
                 GenerationRequest request = new GenerationRequest(List.of(image), e.prefix(), options);
-                futures.add(submit(engine, request, e));
+                CompletableFuture<GenerationResult> future = submit(engine, request, e);
+                if (verbose) {
+                    future.whenComplete((result, failure) -> {
+                        int n = finished.incrementAndGet();
+                        if (n % step == 0 || n == examples.size()) {
+                            System.err.printf(Locale.ROOT, "%d of %d examples generated (%.1f s)%n", n, examples.size(), (System.nanoTime() - t0) / 1e9);
+                        }
+                    });
+                }
+                futures.add(future);
             }
             List<GenerationResult> results = new ArrayList<>(examples.size());
             for (int i = 0; i < futures.size(); i++) {
