@@ -13,8 +13,10 @@ import org.paligemma4j.image.ImageLoader;
 import org.paligemma4j.image.ImagePreprocessor;
 import org.paligemma4j.image.RgbImage;
 import org.paligemma4j.io.GenerationConfig;
+import org.paligemma4j.io.ModelSource;
 import org.paligemma4j.io.PaliGemmaConfig;
 import org.paligemma4j.model.PaliGemmaModel;
+import org.paligemma4j.tensor.WeightFormat;
 import org.paligemma4j.tokenizer.Tokenizer;
 
 /**
@@ -41,22 +43,42 @@ public final class PaliGemma implements AutoCloseable {
         this.generationConfig = generationConfig;
     }
 
-    /** Opens config, weights, tokenizer and image preprocessing of a model directory. */
+    /** Opens config, weights, tokenizer and image preprocessing of a model directory (or a big_vision npz). */
     public static PaliGemma open(Path directory) throws IOException {
-        if (!Files.isDirectory(directory)) throw new IOException(directory + ": model directory does not exist");
-        PaliGemmaConfig config = PaliGemmaConfig.load(directory);
-        Tokenizer tokenizer = Tokenizer.load(directory);
-        Path pre = directory.resolve("preprocessor_config.json");
-        ImagePreprocessor preprocessor = Files.isRegularFile(pre) ? ImagePreprocessor.fromJson(pre)
-                : new ImagePreprocessor(config.vision().imageSize(), org.paligemma4j.image.ResampleFilter.BICUBIC,
-                ImagePreprocessor.DEFAULT_RESCALE_FACTOR, new double[] {0.5, 0.5, 0.5}, new double[] {0.5, 0.5, 0.5});
-        if (preprocessor.height() != config.vision().imageSize() || preprocessor.width() != config.vision().imageSize()) {
-            throw new IOException(pre + ": resizes to " + preprocessor.width() + "×" + preprocessor.height()
-                    + " but the vision tower takes " + config.vision().imageSize() + " px");
+        if (!Files.exists(directory)) throw new IOException(directory + ": model directory does not exist");
+        return open(ModelSource.of(directory));
+    }
+
+    /**
+     * Opens a model with overrides: a config file, a tokenizer, or a big_vision {@code .npz} checkpoint (which needs
+     * the tokenizer and takes its config from the override or from its shapes), e.g.
+     * {@code PaliGemma.open(ModelSource.of(Path.of("pt_224.npz")).withTokenizer(Path.of("tokenizer.model")))}.
+     */
+    public static PaliGemma open(ModelSource source) throws IOException {
+        Path tokenizerPath = source.tokenizerPath(); // an npz without a tokenizer fails before its weights are read
+        if (!source.isBigVision() && !Files.isDirectory(source.path())) {
+            throw new IOException(source.path() + (Files.exists(source.path())
+                    ? ": not a model directory or a big_vision .npz file" : ": model directory does not exist"));
         }
-        GenerationConfig generation = GenerationConfig.load(directory, config);
-        PaliGemmaModel model = PaliGemmaModel.open(directory);
-        return new PaliGemma(model, tokenizer, preprocessor, generation);
+        Tokenizer tokenizer = Tokenizer.load(tokenizerPath);
+        PaliGemmaModel model = PaliGemmaModel.open(source, WeightFormat.AS_STORED);
+        try {
+            PaliGemmaConfig config = model.config();
+            Path dir = source.directory();
+            Path pre = dir == null ? null : dir.resolve("preprocessor_config.json");
+            ImagePreprocessor preprocessor = pre != null && Files.isRegularFile(pre) ? ImagePreprocessor.fromJson(pre)
+                    : new ImagePreprocessor(config.vision().imageSize(), org.paligemma4j.image.ResampleFilter.BICUBIC,
+                    ImagePreprocessor.DEFAULT_RESCALE_FACTOR, new double[] {0.5, 0.5, 0.5}, new double[] {0.5, 0.5, 0.5});
+            if (preprocessor.height() != config.vision().imageSize() || preprocessor.width() != config.vision().imageSize()) {
+                throw new IOException(pre + ": resizes to " + preprocessor.width() + "×" + preprocessor.height()
+                        + " but the vision tower takes " + config.vision().imageSize() + " px");
+            }
+            GenerationConfig generation = dir == null ? GenerationConfig.defaults(config) : GenerationConfig.load(dir, config);
+            return new PaliGemma(model, tokenizer, preprocessor, generation);
+        } catch (IOException | RuntimeException e) {
+            model.close();
+            throw e;
+        }
     }
 
     public PaliGemmaModel model() {

@@ -36,8 +36,12 @@ public final class Checkpoint implements AutoCloseable {
         this.tensors = tensors;
     }
 
-    /** Opens the weights of {@code directory} (sharded when an index file is present). */
+    /**
+     * Opens the weights of {@code directory} (sharded when an index file is present), or of a big_vision
+     * {@code .npz} file, converted to Hugging Face names ({@link BigVisionCheckpoint}).
+     */
     public static Checkpoint open(Path directory) {
+        if (BigVisionCheckpoint.isNpz(directory)) return BigVisionCheckpoint.open(directory).checkpoint();
         if (!Files.isDirectory(directory)) {
             throw new CheckpointException(directory + ": model directory does not exist");
         }
@@ -55,6 +59,11 @@ public final class Checkpoint implements AutoCloseable {
             arena.close();
             throw e;
         }
+    }
+
+    /** Tensors another reader assembled in {@code arena} (which the checkpoint then owns and closes) from {@code source}. */
+    static Checkpoint of(Path source, Arena arena, Map<String, SafeTensor> tensors) {
+        return new Checkpoint(source, arena, List.of(), tensors);
     }
 
     private static Checkpoint openSharded(Path directory, Path index, Arena arena) {
@@ -115,10 +124,17 @@ public final class Checkpoint implements AutoCloseable {
         return new Checkpoint(directory, arena, new ArrayList<>(shards.values()), Collections.unmodifiableMap(tensors));
     }
 
+    /** The model directory, or the file the tensors came from (a big_vision {@code .npz}). */
     public Path directory() {
         return directory;
     }
 
+    /** The arena holding the mappings (and any converted tensors). */
+    Arena arena() {
+        return arena;
+    }
+
+    /** The safetensors files mapped (none for a converted checkpoint). */
     public List<SafetensorsFile> files() {
         return files;
     }

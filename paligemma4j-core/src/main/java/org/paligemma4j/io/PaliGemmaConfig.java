@@ -33,8 +33,24 @@ public record PaliGemmaConfig(
 
     /** Reads {@code dir/config.json}. */
     public static PaliGemmaConfig load(Path dir) {
-        Path file = dir.resolve("config.json");
+        return loadFile(dir.resolve("config.json"));
+    }
+
+    /** Reads a Hugging Face PaliGemma config file of any name (e.g. one given with {@code --config}). */
+    public static PaliGemmaConfig loadFile(Path file) {
         return parse(new JsonFields(JsonFields.readObject(file), file.toString()));
+    }
+
+    public PaliGemmaConfig withText(TextConfig newText) {
+        return new PaliGemmaConfig(vision, newText, projectionDim, imageTokenIndex, padTokenId, bosTokenId, eosTokenIds, torchDtype);
+    }
+
+    public PaliGemmaConfig withImageTokenIndex(int index) {
+        return new PaliGemmaConfig(vision, text, projectionDim, index, padTokenId, bosTokenId, eosTokenIds, torchDtype);
+    }
+
+    public PaliGemmaConfig withTorchDtype(String dtype) {
+        return new PaliGemmaConfig(vision, text, projectionDim, imageTokenIndex, padTokenId, bosTokenId, eosTokenIds, dtype);
     }
 
     static PaliGemmaConfig parse(JsonFields root) {

@@ -4,6 +4,7 @@ import static org.paligemma4j.io.WeightNames.projector;
 
 import java.nio.file.Path;
 import org.paligemma4j.io.Checkpoint;
+import org.paligemma4j.io.ModelSource;
 import org.paligemma4j.io.ModelWeights;
 import org.paligemma4j.io.PaliGemmaConfig;
 import org.paligemma4j.io.SafeTensor;
@@ -46,10 +47,22 @@ public final class PaliGemmaModel implements AutoCloseable {
      * quantized to int8/int4 while loading (the mapped originals are then released).
      */
     public static PaliGemmaModel open(Path directory, WeightFormat format) {
-        PaliGemmaConfig config = PaliGemmaConfig.load(directory);
-        Checkpoint checkpoint = Checkpoint.open(directory);
+        return open(ModelSource.of(directory), format);
+    }
+
+    /** Opens the model of {@code source} (a Hugging Face directory or a big_vision npz, with its config override). */
+    public static PaliGemmaModel open(ModelSource source, WeightFormat format) {
+        ModelSource.Weights weights = source.openWeights();
+        return open(weights.checkpoint(), weights.config(), format);
+    }
+
+    /**
+     * Binds {@code checkpoint} to {@code config}; the model owns the checkpoint from here on (closes it, also when
+     * binding fails).
+     */
+    public static PaliGemmaModel open(Checkpoint checkpoint, PaliGemmaConfig config, WeightFormat format) {
         try {
-            PaliGemmaModel model = new PaliGemmaModel(directory, config, checkpoint, format);
+            PaliGemmaModel model = new PaliGemmaModel(checkpoint.directory(), config, checkpoint, format);
             if (format != WeightFormat.AS_STORED) {
                 // Every weight now lives on the heap (quantized, or copied as small float arrays): the pages
                 // quantizing touched at tensor edges, and the small tensors', can leave resident memory.
@@ -64,6 +77,7 @@ public final class PaliGemmaModel implements AutoCloseable {
         }
     }
 
+    /** The model directory, or the big_vision {@code .npz} file the weights came from. */
     public Path directory() {
         return directory;
     }
