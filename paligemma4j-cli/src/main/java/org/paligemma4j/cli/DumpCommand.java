@@ -11,6 +11,7 @@ import org.paligemma4j.generate.Generator;
 import org.paligemma4j.generate.Prompt;
 import org.paligemma4j.image.ImageLoader;
 import org.paligemma4j.image.RgbImage;
+import org.paligemma4j.io.ModelSource;
 import org.paligemma4j.io.NpyArray;
 import org.paligemma4j.model.PaliGemmaModel;
 import org.paligemma4j.model.SuffixLoss;
@@ -45,10 +46,10 @@ final class DumpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Path dir = model.resolve();
+        ModelSource source = model.source();
         var options = sampling.toOptions(model);
         RgbImage picture = ImageLoader.load(image);
-        try (PaliGemma pg = PaliGemma.open(dir)) {
+        try (PaliGemma pg = PaliGemma.open(source)) {
             PaliGemmaModel m = pg.model();
             Prompt p = pg.prompt(prompt, suffix);
             pg.checkLength(p.ids().length, options.maxNewTokens());

@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import org.paligemma4j.PaliGemma;
 import org.paligemma4j.image.ImageLoader;
+import org.paligemma4j.io.ModelSource;
 import org.paligemma4j.image.RgbImage;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,10 +34,10 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Path dir = model.resolve();
+        ModelSource source = model.source();
         var options = sampling.toOptions(model);
         RgbImage picture = ImageLoader.load(image);
-        try (ModelSession session = ModelSession.open(dir, output)) {
+        try (ModelSession session = ModelSession.open(source, output)) {
             PaliGemma.Output result = session.model().generate(picture, prompt, options, session.listener());
             if (output.json) {
                 String ids = Arrays.stream(result.ids()).mapToObj(Integer::toString).collect(Collectors.joining(","));

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.stream.Stream;
 import org.paligemma4j.PaliGemma;
+import org.paligemma4j.io.ModelSource;
 
 /**
  * Opens a model for a command. Mapping and binding a multi-gigabyte checkpoint takes seconds, so for large
@@ -19,9 +20,10 @@ final class ModelLoading {
 
     private ModelLoading() {}
 
-    static PaliGemma open(Path dir, boolean verbose) throws IOException {
+    static PaliGemma open(ModelSource source, boolean verbose) throws IOException {
+        Path dir = source.path();
         long bytes = weightBytes(dir);
-        if (!verbose && bytes < ANNOUNCE_BYTES) return PaliGemma.open(dir);
+        if (!verbose && bytes < ANNOUNCE_BYTES) return PaliGemma.open(source);
         PrintStream err = System.err;
         String what = String.format(Locale.ROOT, bytes >= 1e9 ? "loading %s (%.1f GB of weights)" : "loading %s (%.0f MB of weights)",
                 dir, bytes >= 1e9 ? bytes / 1e9 : bytes / 1e6);
@@ -32,7 +34,7 @@ final class ModelLoading {
         Thread ticker = terminal ? Thread.ofPlatform().daemon().start(() -> tick(err, what, t0)) : null;
         boolean loaded = false;
         try {
-            PaliGemma model = PaliGemma.open(dir);
+            PaliGemma model = PaliGemma.open(source);
             loaded = true;
             return model;
         } finally {
@@ -63,8 +65,15 @@ final class ModelLoading {
         }
     }
 
-    /** Total size of the safetensors files (the weights), 0 when they cannot be listed (open will say why). */
+    /** Total size of the safetensors files (or of the .npz), 0 when they cannot be listed (open will say why). */
     static long weightBytes(Path dir) {
+        if (Files.isRegularFile(dir)) {
+            try {
+                return Files.size(dir);
+            } catch (IOException e) {
+                return 0;
+            }
+        }
         try (Stream<Path> files = Files.list(dir)) {
             return files.filter(p -> p.getFileName().toString().endsWith(".safetensors")).mapToLong(p -> {
                 try {

@@ -3,9 +3,9 @@ package org.paligemma4j.cli;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Locale;
 import org.paligemma4j.PaliGemma;
+import org.paligemma4j.io.ModelSource;
 import org.paligemma4j.generate.TokenListener;
 import org.paligemma4j.tokenizer.StreamingDecoder;
 
@@ -27,9 +27,9 @@ final class ModelSession implements AutoCloseable {
         this.decoder = model.tokenizer().newStreamingDecoder();
     }
 
-    static ModelSession open(Path dir, OutputOptions output) throws IOException {
+    static ModelSession open(ModelSource source, OutputOptions output) throws IOException {
         long t0 = System.nanoTime();
-        PaliGemma model = ModelLoading.open(dir, output.verbose);
+        PaliGemma model = ModelLoading.open(source, output.verbose);
         return new ModelSession(model, (System.nanoTime() - t0) / 1e9, output);
     }
 

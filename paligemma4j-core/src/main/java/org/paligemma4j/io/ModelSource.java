@@ -65,8 +65,12 @@ public record ModelSource(Path path, Path config, Path tokenizer, Consumer<Strin
         return path;
     }
 
-    /** Opened weights with the config they are bound to. */
-    public record Weights(Checkpoint checkpoint, PaliGemmaConfig config) {}
+    /**
+     * Opened weights with the config they are bound to.
+     *
+     * @param configName how messages name the config: its file, or where it was inferred from
+     */
+    public record Weights(Checkpoint checkpoint, PaliGemmaConfig config, String configName) {}
 
     /**
      * Reads the config (the override, else the directory's config.json, else inferred from the npz) and opens the
@@ -88,7 +92,7 @@ public record ModelSource(Path path, Path config, Path tokenizer, Consumer<Strin
                 }
                 c = npz.fitVocabulary(c, lines);
                 lines.forEach(notes);
-                return new Weights(npz.checkpoint(), c);
+                return new Weights(npz.checkpoint(), c, config != null ? config.toString() : "the config inferred from " + path);
             } catch (RuntimeException e) {
                 npz.checkpoint().close();
                 throw e;
@@ -99,6 +103,6 @@ public record ModelSource(Path path, Path config, Path tokenizer, Consumer<Strin
                     : ": model directory does not exist"));
         }
         PaliGemmaConfig c = config != null ? PaliGemmaConfig.loadFile(config) : PaliGemmaConfig.load(path);
-        return new Weights(Checkpoint.open(path), c);
+        return new Weights(Checkpoint.open(path), c, (config != null ? config : path.resolve("config.json")).toString());
     }
 }

@@ -26,11 +26,11 @@ public final class PaliGemmaModel implements AutoCloseable {
     private final GemmaDecoder decoder;
     private final WeightFormat format;
 
-    private PaliGemmaModel(Path directory, PaliGemmaConfig config, Checkpoint checkpoint, WeightFormat format) {
+    private PaliGemmaModel(Path directory, PaliGemmaConfig config, String configName, Checkpoint checkpoint, WeightFormat format) {
         this.directory = directory;
         this.config = config;
         this.checkpoint = checkpoint;
-        ModelWeights weights = ModelWeights.bind(checkpoint, config);
+        ModelWeights weights = ModelWeights.bind(checkpoint, config, configName);
         this.format = format;
         this.vision = new SiglipVisionEncoder(weights, config.vision(), format);
         this.projector = new Linear(weights, projector("weight"), projector("bias"), format);
@@ -53,7 +53,7 @@ public final class PaliGemmaModel implements AutoCloseable {
     /** Opens the model of {@code source} (a Hugging Face directory or a big_vision npz, with its config override). */
     public static PaliGemmaModel open(ModelSource source, WeightFormat format) {
         ModelSource.Weights weights = source.openWeights();
-        return open(weights.checkpoint(), weights.config(), format);
+        return open(weights.checkpoint(), weights.config(), weights.configName(), format);
     }
 
     /**
@@ -61,8 +61,12 @@ public final class PaliGemmaModel implements AutoCloseable {
      * binding fails).
      */
     public static PaliGemmaModel open(Checkpoint checkpoint, PaliGemmaConfig config, WeightFormat format) {
+        return open(checkpoint, config, ModelWeights.defaultConfigName(checkpoint), format);
+    }
+
+    private static PaliGemmaModel open(Checkpoint checkpoint, PaliGemmaConfig config, String configName, WeightFormat format) {
         try {
-            PaliGemmaModel model = new PaliGemmaModel(checkpoint.directory(), config, checkpoint, format);
+            PaliGemmaModel model = new PaliGemmaModel(checkpoint.directory(), config, configName, checkpoint, format);
             if (format != WeightFormat.AS_STORED) {
                 // Every weight now lives on the heap (quantized, or copied as small float arrays): the pages
                 // quantizing touched at tensor edges, and the small tensors', can leave resident memory.
