@@ -137,6 +137,10 @@ public final class ModelWeights {
             appendList(msg, "unexpected", unexpected);
             appendList(msg, "mis-shaped", misShaped);
             appendList(msg, "not floating point", badType);
+            if (checkpoint.index() != null && !missing.isEmpty()) {
+                msg.append("\n  (the shards hold the tensors that ").append(checkpoint.index()).append(" lists: ")
+                        .append(checkpoint.tensors().size()).append(")");
+            }
             throw new CheckpointException(msg.toString());
         }
         return new ModelWeights(config, Collections.unmodifiableMap(canonical), Collections.unmodifiableMap(quantized));

@@ -26,6 +26,14 @@ public record PaliGemmaConfig(
 
     private static final Set<String> TEXT_MODEL_TYPES = Set.of("gemma", "gemma2");
 
+    /*
+     * Bounds on the sizes a config may state. Binding builds a table of every tensor the sizes imply and the model
+     * allocates buffers from them, so a damaged config (a layer count of 2^31) must be refused here, not explored.
+     * They are far above every published PaliGemma (27 SigLIP layers, 46 decoder layers, width 4608, 257,216 tokens).
+     */
+    static final int MAX_LAYERS = 1024, MAX_WIDTH = 1 << 16, MAX_MLP = 1 << 20, MAX_HEADS = 1024, MAX_HEAD_DIM = 4096,
+            MAX_VOCAB = 1 << 24, MAX_IMAGE_SIZE = 8192, MAX_POSITIONS = 1 << 24;
+
     /** Image tokens in every prompt (256 at 224 px). */
     public int numImageTokens() {
         return vision.numImageTokens();
@@ -67,14 +75,14 @@ public record PaliGemmaConfig(
         if (textFields == null) {
             throw new CheckpointException(where + ": missing 'text_config' (the Gemma decoder's configuration)");
         }
-        int projectionDim = root.intOr("projection_dim", 2048);
+        int projectionDim = root.intOr("projection_dim", 2048, 1, MAX_WIDTH);
         VisionConfig vision = parseVision(root.child("vision_config"), where, projectionDim);
         TextConfig text = parseText(textFields);
-        int imageToken = root.has("image_token_index") ? root.intOr("image_token_index", 256000)
-                : root.intOr("image_token_id", 256000);
+        int imageToken = root.has("image_token_index") ? root.intOr("image_token_index", 256000, 0, MAX_VOCAB)
+                : root.intOr("image_token_id", 256000, 0, MAX_VOCAB);
         return new PaliGemmaConfig(vision, text, projectionDim, imageToken,
-                root.intOr("pad_token_id", textFields.intOr("pad_token_id", 0)),
-                root.intOr("bos_token_id", textFields.intOr("bos_token_id", 2)),
+                root.intOr("pad_token_id", textFields.intOr("pad_token_id", 0, -1, MAX_VOCAB), -1, MAX_VOCAB),
+                root.intOr("bos_token_id", textFields.intOr("bos_token_id", 2, 0, MAX_VOCAB), 0, MAX_VOCAB),
                 root.intsOr("eos_token_id", textFields.intsOr("eos_token_id", new int[] {1})),
                 root.stringOr("torch_dtype", root.stringOr("dtype", "float32")));
     }
@@ -92,14 +100,14 @@ public record PaliGemmaConfig(
         checkTanhGelu(v.where(), "hidden_act", act);
         try {
             return new VisionConfig(
-                v.intOr("hidden_size", 768),
-                v.intOr("intermediate_size", 3072),
-                v.intOr("num_hidden_layers", 12),
-                v.intOr("num_attention_heads", 12),
-                v.intOr("num_channels", 3),
-                v.intOr("image_size", 224),
-                v.intOr("patch_size", 16),
-                v.doubleOr("layer_norm_eps", 1e-6),
+                v.intOr("hidden_size", 768, 1, MAX_WIDTH),
+                v.intOr("intermediate_size", 3072, 1, MAX_MLP),
+                v.intOr("num_hidden_layers", 12, 1, MAX_LAYERS),
+                v.intOr("num_attention_heads", 12, 1, MAX_HEADS),
+                v.intOr("num_channels", 3, 1, 4),
+                v.intOr("image_size", 224, 1, MAX_IMAGE_SIZE),
+                v.intOr("patch_size", 16, 1, MAX_IMAGE_SIZE),
+                v.positiveOr("layer_norm_eps", 1e-6, true),
                 act,
                 projectionDim);
         } catch (IllegalArgumentException e) {
@@ -114,12 +122,12 @@ public record PaliGemmaConfig(
                     + "\"; supported decoders are \"gemma\" (PaliGemma 1) and \"gemma2\" (PaliGemma 2)");
         }
         boolean gemma2 = type.equals("gemma2");
-        int layers = t.intOr("num_hidden_layers", gemma2 ? 26 : 28);
-        int headDim = t.intOr("head_dim", 256);
+        int layers = t.intOr("num_hidden_layers", gemma2 ? 26 : 28, 1, MAX_LAYERS);
+        int headDim = t.intOr("head_dim", 256, 1, MAX_HEAD_DIM);
         // Gemma's MLP activation: hidden_activation wins; Gemma 1 configs often give only hidden_act.
         String activation = t.stringOr("hidden_activation", t.stringOr("hidden_act", "gelu_pytorch_tanh"));
         checkTanhGelu(t.where(), "hidden_activation", activation);
-        Integer window = gemma2 ? Integer.valueOf(t.intOr("sliding_window", 4096)) : null;
+        Integer window = gemma2 ? Integer.valueOf(t.intOr("sliding_window", 4096, 1, Integer.MAX_VALUE)) : null;
         boolean[] sliding = new boolean[layers];
         if (gemma2) {
             var layerTypes = t.node().get("layer_types");
@@ -138,20 +146,20 @@ public record PaliGemmaConfig(
         try {
             return new TextConfig(
                 type,
-                t.intOr("vocab_size", 256000),
-                t.intOr("hidden_size", gemma2 ? 2304 : 3072),
-                t.intOr("intermediate_size", gemma2 ? 9216 : 24576),
+                t.intOr("vocab_size", 256000, 1, MAX_VOCAB),
+                t.intOr("hidden_size", gemma2 ? 2304 : 3072, 1, MAX_WIDTH),
+                t.intOr("intermediate_size", gemma2 ? 9216 : 24576, 1, MAX_MLP),
                 layers,
-                t.intOr("num_attention_heads", gemma2 ? 8 : 16),
-                t.intOr("num_key_value_heads", gemma2 ? 4 : 16),
+                t.intOr("num_attention_heads", gemma2 ? 8 : 16, 1, MAX_HEADS),
+                t.intOr("num_key_value_heads", gemma2 ? 4 : 16, 1, MAX_HEADS),
                 headDim,
-                t.doubleOr("rms_norm_eps", 1e-6),
-                t.doubleOr("rope_theta", 10000.0),
-                t.intOr("max_position_embeddings", 8192),
+                t.positiveOr("rms_norm_eps", 1e-6, true),
+                t.positiveOr("rope_theta", 10000.0, false),
+                t.intOr("max_position_embeddings", 8192, 1, MAX_POSITIONS),
                 activation,
-                gemma2 ? t.doubleOr("query_pre_attn_scalar", 256) : headDim,
-                gemma2 ? t.doubleOrDefaultUnlessNull("attn_logit_softcapping", 50.0) : null,
-                gemma2 ? t.doubleOrDefaultUnlessNull("final_logit_softcapping", 30.0) : null,
+                gemma2 ? t.positiveOr("query_pre_attn_scalar", 256, false) : headDim,
+                gemma2 ? positiveUnlessNull(t, "attn_logit_softcapping", 50.0) : null,
+                gemma2 ? positiveUnlessNull(t, "final_logit_softcapping", 30.0) : null,
                 window,
                 sliding,
                 gemma2,
@@ -160,6 +168,12 @@ public record PaliGemmaConfig(
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(t.where() + ": " + e.getMessage());
         }
+    }
+
+    /** A soft cap: absent → the default, null → none, else a finite number > 0 (tanh(x / cap) · cap). */
+    private static Double positiveUnlessNull(JsonFields t, String key, double dflt) {
+        Double v = t.doubleOrDefaultUnlessNull(key, dflt);
+        return v == null ? null : t.positiveOr(key, dflt, false);
     }
 
     /** Every PaliGemma uses GELU with the tanh approximation; anything else would silently differ. */
