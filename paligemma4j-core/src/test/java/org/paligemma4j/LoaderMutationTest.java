@@ -62,7 +62,8 @@ import org.paligemma4j.tokenizer.TokenizerFormatException;
  *
  * <p>JSON formats (configs, the safetensors index, tokenizer.json) and the safetensors header also get structure-aware
  * mutants on every other seed ({@link JsonMutator}: valid JSON with hostile values, e.g. a layer count of 2^31), which
- * byte flips rarely produce.
+ * byte flips rarely produce; .npy arrays (alone and inside .npz archives, which are re-zipped valid) get hostile
+ * header dicts (shapes of 2^63, negative or non-integer dimensions, foreign dtypes, Fortran order).
  *
  * <p>CI runs {@value #DEFAULT_MUTANTS} mutants per format. The long run is one command:
  * {@code mvn -o verify -pl paligemma4j-core -Dtest=LoaderMutationTest -Dpaligemma.mutants=1000} (mutants per format).
@@ -106,7 +107,7 @@ class LoaderMutationTest {
 
     /** Which structure-aware mutation (besides the byte-level ones) a format gets: every other mutant uses it. */
     enum Structure {
-        NONE, JSON, SAFETENSORS_HEADER;
+        NONE, JSON, SAFETENSORS_HEADER, NPY_HEADER, NPZ_MEMBER_HEADER;
 
         byte[] mutate(long seed, byte[] original) {
             return switch (this) {
@@ -121,8 +122,61 @@ class LoaderMutationTest {
                     out.putLong(header.length).put(header).put(original, 8 + headerLength, original.length - 8 - headerLength);
                     yield out.array();
                 }
+                case NPY_HEADER -> mutateNpyHeader(new java.util.SplittableRandom(seed), original);
+                case NPZ_MEMBER_HEADER -> {
+                    // A valid zip whose one member has a hostile .npy header, so the array layer is reached.
+                    java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+                    Map<String, byte[]> members = new LinkedHashMap<>();
+                    int method = ZipEntry.STORED;
+                    try (java.util.zip.ZipInputStream in = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(original))) {
+                        for (ZipEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+                            members.put(e.getName(), in.readAllBytes());
+                            method = e.getMethod();
+                        }
+                        String victim = new ArrayList<>(members.keySet()).get(random.nextInt(members.size()));
+                        members.put(victim, mutateNpyHeader(random, members.get(victim)));
+                        yield zip(members, method);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }
             };
         }
+    }
+
+    private static final String[] HOSTILE_SHAPES = {"", "0,", "-1,", "4294967296, 4294967296", "9223372036854775807,",
+            "2, 3, 4, 5, 6, 7, 8", "1e3,", "3, 2", "99999999999999999999,", "1, 1, 1, 1", "x,", "2,, 3"};
+    private static final String[] HOSTILE_DTYPES = {"<f8", ">f4", "|V2", "<V4", "|O", "<U10", "<f2", "=f4", "|b1", "", "<c8",
+            "<i8", "|u1", "f4", "<f4"};
+
+    /** A .npy (format 1.0) with its header dict's shape, dtype or order replaced by a hostile value. */
+    static byte[] mutateNpyHeader(java.util.SplittableRandom random, byte[] npy) {
+        if (npy.length < 10 || npy[6] != 1) return npy.clone();
+        int length = (npy[8] & 0xFF) | (npy[9] & 0xFF) << 8;
+        if (10 + length > npy.length) return npy.clone();
+        String header = new String(npy, 10, length, java.nio.charset.StandardCharsets.ISO_8859_1).strip();
+        String changed = switch (random.nextInt(4)) {
+            case 0, 1 -> {
+                String shape = HOSTILE_SHAPES[random.nextInt(HOSTILE_SHAPES.length)];
+                if (random.nextBoolean()) {
+                    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\((\\d+)").matcher(header);
+                    if (m.find()) shape = (Long.parseLong(m.group(1)) + (random.nextBoolean() ? 1 : -1)) + header.substring(m.end(), header.indexOf(')', m.end()));
+                }
+                yield header.replaceFirst("'shape': \\([^)]*\\)", java.util.regex.Matcher.quoteReplacement("'shape': (" + shape + ")"));
+            }
+            case 2 -> header.replaceFirst("'descr': '[^']*'", "'descr': '" + HOSTILE_DTYPES[random.nextInt(HOSTILE_DTYPES.length)] + "'");
+            default -> header.replace("False", "True");
+        };
+        int total = 10 + changed.length() + 1;
+        String padded = changed + " ".repeat((64 - total % 64) % 64) + "\n";
+        byte[] text = padded.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        byte[] out = new byte[10 + text.length + npy.length - 10 - length];
+        System.arraycopy(npy, 0, out, 0, 8);
+        out[8] = (byte) text.length;
+        out[9] = (byte) (text.length >> 8);
+        System.arraycopy(text, 0, out, 10, text.length);
+        System.arraycopy(npy, 10 + length, out, 10 + text.length, npy.length - 10 - length);
+        return out;
     }
 
     static Stream<Format> formats() throws IOException {
@@ -151,13 +205,13 @@ class LoaderMutationTest {
         f.add(new Format("big_vision npz", List.of(read(Fixtures.path("bigvision_npz", "paligemma-tiny.bf16.npz")),
                 read(Fixtures.path("bigvision_npz", "paligemma2-tiny.bf16.npz")),
                 deflated(read(Fixtures.path("bigvision_npz", "paligemma-tiny.bf16.npz")))), "model.npz",
-                LoaderMutationTest::loadBigVision, CheckpointException.class));
+                LoaderMutationTest::loadBigVision, CheckpointException.class).withStructure(Structure.NPZ_MEMBER_HEADER));
         f.add(new Format("npz", List.of(smallNpz(ZipEntry.STORED), smallNpz(ZipEntry.DEFLATED)), "arrays.npz",
-                LoaderMutationTest::loadNpz, IOException.class));
+                LoaderMutationTest::loadNpz, IOException.class).withStructure(Structure.NPZ_MEMBER_HEADER));
         f.add(new Format("npy", List.of(read(Fixtures.path("images", "tiny_gray.png.rgb.npy")),
                 read(Fixtures.path("golden", "paligemma-tiny", "caption_png", "input_ids.npy")),
                 read(Fixtures.path("golden", "paligemma-tiny", "caption_png", "image_features_projected.npy"))),
-                "array.npy", LoaderMutationTest::loadNpy, CheckpointException.class));
+                "array.npy", LoaderMutationTest::loadNpy, CheckpointException.class).withStructure(Structure.NPY_HEADER));
         for (String ext : List.of("png", "jpg", "gif", "bmp", "webp")) {
             f.add(new Format(ext.equals("jpg") ? "JPEG" : ext.toUpperCase(Locale.ROOT), images(ext), "image." + ext,
                     LoaderMutationTest::loadImage, InvalidImageException.class));

@@ -96,6 +96,7 @@ public record NpyArray(String dtype, long[] shape, byte[] data) {
             out[i] = switch (t) {
                 case "f4" -> b.getFloat(i * 4);
                 case "f8" -> (float) b.getDouble(i * 8);
+                case "f2" -> org.paligemma4j.tensor.HalfFloats.f16ToFloat(b.getShort(i * 2));
                 default -> (float) longAt(b, t, i);
             };
         }
@@ -112,6 +113,7 @@ public record NpyArray(String dtype, long[] shape, byte[] data) {
             out[i] = switch (t) {
                 case "f4" -> b.getFloat(i * 4);
                 case "f8" -> b.getDouble(i * 8);
+                case "f2" -> org.paligemma4j.tensor.HalfFloats.f16ToFloat(b.getShort(i * 2));
                 default -> longAt(b, t, i);
             };
         }
