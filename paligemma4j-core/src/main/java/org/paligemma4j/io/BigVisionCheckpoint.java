@@ -606,20 +606,26 @@ public final class BigVisionCheckpoint {
      * The vocabulary is the npz's: {@link #vocabularyRows()}, the {@code <image>} token's id.
      */
     public InferredConfig inferConfig() {
+        return infer(file, dims, postNorms, embeddingType);
+    }
+
+    /** {@link #inferConfig} from the named dimensions of {@link Spec} (p, C, Dv, N, Iv, Lv, Hv, D, V, L, H, KV, hd, I). */
+    static InferredConfig infer(Path file, Map<String, Long> dims, boolean postNorms, DType embeddingType) {
+        java.util.function.ToIntFunction<String> dim = name -> Math.toIntExact(dims.get(name));
         List<String> why = new ArrayList<>();
-        int dv = dim("Dv"), patch = dim("p"), side = (int) Math.round(Math.sqrt(dims.get("N")));
-        int d = dim("D"), layers = dim("L"), heads = dim("H"), kv = dim("KV"), hd = dim("hd"), vocab = vocabularyRows();
-        VisionConfig vision = new VisionConfig(dv, dim("Iv"), dim("Lv"), dim("Hv"), dim("C"), side * patch, patch, 1e-6,
+        int dv = dim.applyAsInt("Dv"), patch = dim.applyAsInt("p"), side = (int) Math.round(Math.sqrt(dims.get("N")));
+        int d = dim.applyAsInt("D"), layers = dim.applyAsInt("L"), heads = dim.applyAsInt("H"), kv = dim.applyAsInt("KV"), hd = dim.applyAsInt("hd"), vocab = dim.applyAsInt("V");
+        VisionConfig vision = new VisionConfig(dv, dim.applyAsInt("Iv"), dim.applyAsInt("Lv"), dim.applyAsInt("Hv"), dim.applyAsInt("C"), side * patch, patch, 1e-6,
                 "gelu_pytorch_tanh", d);
         String published = null;
         for (String name : KnownModels.names()) {
             PaliGemmaConfig k = PaliGemmaConfig.parse(new JsonFields(parseJson(KnownModels.file(name, "config.json")), name));
             TextConfig t = k.text();
             if (t.isGemma2() == postNorms && t.hiddenSize() == d && t.numHiddenLayers() == layers && t.numAttentionHeads() == heads
-                    && t.numKeyValueHeads() == kv && t.headDim() == hd && t.intermediateSize() == dim("I")
+                    && t.numKeyValueHeads() == kv && t.headDim() == hd && t.intermediateSize() == dim.applyAsInt("I")
                     && k.vision().equals(vision)) {
                 published = name;
-                PaliGemmaConfig c = k.withText(t.withVocabSize(vocab)).withImageTokenIndex(vocab).withTorchDtype(dtypeName());
+                PaliGemmaConfig c = k.withText(t.withVocabSize(vocab)).withImageTokenIndex(vocab).withTorchDtype(dtypeName(embeddingType));
                 why.add(String.format(Locale.ROOT, "%s: no config given; the shapes are those of the published %s, so its "
                         + "config.json is used (vocabulary %d from llm/embedder/input_embedding)", file, name, vocab));
                 return new InferredConfig(c, describe(c, why));
@@ -631,10 +637,10 @@ public final class BigVisionCheckpoint {
         for (int i = 0; i < layers; i++) sliding[i] = gemma2 && i % 2 == 0;
         // Gemma 2 27B scales queries by 1/sqrt(hidden / heads) (144), the smaller Gemma 2s by 1/sqrt(head_dim).
         double queryScalar = gemma2 && d == 4608 && heads == 32 ? (double) d / heads : hd;
-        TextConfig text = new TextConfig(gemma2 ? "gemma2" : "gemma", vocab, d, dim("I"), layers, heads, kv, hd, 1e-6, 10000.0,
+        TextConfig text = new TextConfig(gemma2 ? "gemma2" : "gemma", vocab, d, dim.applyAsInt("I"), layers, heads, kv, hd, 1e-6, 10000.0,
                 8192, "gelu_pytorch_tanh", queryScalar, gemma2 ? 50.0 : null, gemma2 ? 30.0 : null, gemma2 ? 4096 : null,
                 sliding, gemma2, false, true);
-        PaliGemmaConfig c = new PaliGemmaConfig(vision, text, d, vocab, pad, bos, new int[] {eos}, dtypeName());
+        PaliGemmaConfig c = new PaliGemmaConfig(vision, text, d, vocab, pad, bos, new int[] {eos}, dtypeName(embeddingType));
         why.add(file + ": no config given; inferred from the array shapes (they match no published checkpoint exactly)"
                 + (gemma2 ? "; Gemma 2 settings as published: attention soft cap 50, final soft cap 30, sliding window 4096"
                         + " on even layers, query_pre_attn_scalar " + fmt(queryScalar) : "")
@@ -661,12 +667,8 @@ public final class BigVisionCheckpoint {
         return x == null ? "none" : x == Math.rint(x) ? Long.toString(x.longValue()) : x.toString();
     }
 
-    private String dtypeName() {
+    private static String dtypeName(DType embeddingType) {
         return embeddingType == DType.BF16 ? "bfloat16" : embeddingType == DType.F16 ? "float16" : "float32";
-    }
-
-    private int dim(String name) {
-        return Math.toIntExact(dims.get(name));
     }
 
     private static com.fasterxml.jackson.databind.JsonNode parseJson(String text) {
