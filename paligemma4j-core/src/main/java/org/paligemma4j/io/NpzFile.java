@@ -52,7 +52,8 @@ public final class NpzFile implements AutoCloseable {
             return new NpzFile(file, arena, zip, entries);
         } catch (CheckpointException e) {
             arena.close();
-            throw new IOException(e.getMessage(), e);
+            String detail = e.getMessage().startsWith(file + ": ") ? e.getMessage().substring(file.toString().length() + 2) : e.getMessage();
+            throw new IOException(file + ": not an .npz archive (" + detail + ")", e);
         } catch (RuntimeException e) {
             arena.close();
             throw e;
