@@ -60,6 +60,9 @@ public final class PaliGemma implements AutoCloseable {
             throw new IOException(source.path() + (Files.exists(source.path())
                     ? ": not a model directory or a big_vision .npz file" : ": model directory does not exist"));
         }
+        // A wrong config is the likelier mistake and cheap to find: report it before reading tokenizer and weights.
+        if (source.config() != null) PaliGemmaConfig.loadFile(source.config());
+        else if (!source.isBigVision()) PaliGemmaConfig.load(source.path());
         Tokenizer tokenizer = Tokenizer.load(tokenizerPath);
         PaliGemmaModel model = PaliGemmaModel.open(source, WeightFormat.AS_STORED);
         try {
