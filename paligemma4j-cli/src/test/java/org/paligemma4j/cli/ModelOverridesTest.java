@@ -121,13 +121,27 @@ class ModelOverridesTest {
                 "--image", IMAGE, "--prompt", "caption en");
         assertEquals(1, r.exitCode());
         assertTrue(r.err().contains("none.model"), r.err());
-        Path json = Fixtures.path("tokenizer").resolve("tokenizer.json");
-        if (Files.isRegularFile(json)) {
-            JsonNode out = new ObjectMapper().readTree(CliRunner.run("generate", "--model", source.toString(), "--tokenizer",
-                    source.resolve("tokenizer.model").toString(), "--image", IMAGE, "--prompt", "caption en", "--max-new-tokens", "4",
-                    "--json").out());
-            assertEquals(4, out.get("ids").size());
-        }
+        // A tokenizer file of any name, outside the model directory, is read instead of the directory's.
+        Path copy = Files.copy(source.resolve("tokenizer.model"), tmp.resolve("my-tokenizer.bin"));
+        JsonNode out = new ObjectMapper().readTree(CliRunner.run("generate", "--model", source.toString(), "--tokenizer",
+                copy.toString(), "--image", IMAGE, "--prompt", "caption en", "--max-new-tokens", "4", "--json").out());
+        assertEquals(4, out.get("ids").size());
+    }
+
+    @Test
+    void quantizedCopyOfAnNpzIsACompleteModelDirectory(@TempDir Path tmp) throws IOException {
+        Path dir = Fixtures.path("paligemma2-tiny"), out = tmp.resolve("q8");
+        CliRunner.Result q = CliRunner.run("quantize", "--model", npz("paligemma2-tiny"), "--tokenizer",
+                dir.resolve("tokenizer.model").toString(), "--quant", "q8", "--out", out.toString());
+        assertEquals(0, q.exitCode(), q.err());
+        assertTrue(Files.isRegularFile(out.resolve("config.json")) && Files.isRegularFile(out.resolve("tokenizer.model")));
+        int[] ids = ids(CliRunner.run("generate", "--model", out.toString(), "--image", IMAGE, "--prompt", "caption en",
+                "--max-new-tokens", "6", "--json"));
+        assertEquals(6, ids.length);
+        CliRunner.Result noTokenizer = CliRunner.run("quantize", "--model", npz("paligemma2-tiny"), "--quant", "q8", "--out",
+                tmp.resolve("x").toString());
+        assertEquals(1, noTokenizer.exitCode());
+        assertTrue(noTokenizer.err().contains("--tokenizer"), noTokenizer.err());
     }
 
     private static String[] concat(String[] a, String... b) {

@@ -49,6 +49,60 @@ public record PaliGemmaConfig(
         return parse(new JsonFields(JsonFields.readObject(file), file.toString()));
     }
 
+    /**
+     * This config as a Hugging Face {@code config.json} that {@link #loadFile} reads back to an equal config, every
+     * field explicit (e.g. to save a config inferred from a big_vision checkpoint beside converted weights).
+     */
+    public String toJson() {
+        com.fasterxml.jackson.databind.node.JsonNodeFactory f = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+        com.fasterxml.jackson.databind.node.ObjectNode root = f.objectNode();
+        root.putArray("architectures").add("PaliGemmaForConditionalGeneration");
+        root.put("model_type", "paligemma");
+        root.put("projection_dim", projectionDim);
+        root.put("image_token_index", imageTokenIndex);
+        root.put("pad_token_id", padTokenId);
+        root.put("bos_token_id", bosTokenId);
+        var eos = root.putArray("eos_token_id");
+        for (int id : eosTokenIds) eos.add(id);
+        root.put("torch_dtype", torchDtype);
+        var t = root.putObject("text_config");
+        t.put("model_type", text.modelType());
+        t.put("vocab_size", text.vocabSize());
+        t.put("hidden_size", text.hiddenSize());
+        t.put("intermediate_size", text.intermediateSize());
+        t.put("num_hidden_layers", text.numHiddenLayers());
+        t.put("num_attention_heads", text.numAttentionHeads());
+        t.put("num_key_value_heads", text.numKeyValueHeads());
+        t.put("head_dim", text.headDim());
+        t.put("rms_norm_eps", text.rmsNormEps());
+        t.put("rope_theta", text.ropeTheta());
+        t.put("max_position_embeddings", text.maxPositionEmbeddings());
+        t.put("hidden_activation", text.hiddenActivation());
+        t.put("attention_bias", text.attentionBias());
+        t.put("tie_word_embeddings", text.tieWordEmbeddings());
+        if (text.isGemma2()) {
+            t.put("query_pre_attn_scalar", text.queryPreAttnScalar());
+            t.put("attn_logit_softcapping", text.attnLogitSoftcap());
+            t.put("final_logit_softcapping", text.finalLogitSoftcap());
+            t.put("sliding_window", text.slidingWindow());
+            var types = t.putArray("layer_types");
+            for (boolean sliding : text.slidingLayers()) types.add(sliding ? "sliding_attention" : "full_attention");
+        }
+        var v = root.putObject("vision_config");
+        v.put("model_type", "siglip_vision_model");
+        v.put("hidden_size", vision.hiddenSize());
+        v.put("intermediate_size", vision.intermediateSize());
+        v.put("num_hidden_layers", vision.numHiddenLayers());
+        v.put("num_attention_heads", vision.numAttentionHeads());
+        v.put("num_channels", vision.numChannels());
+        v.put("image_size", vision.imageSize());
+        v.put("patch_size", vision.patchSize());
+        v.put("layer_norm_eps", vision.layerNormEps());
+        v.put("hidden_act", vision.hiddenAct());
+        v.put("projection_dim", projectionDim);
+        return root.toPrettyString() + "\n";
+    }
+
     public PaliGemmaConfig withText(TextConfig newText) {
         return new PaliGemmaConfig(vision, newText, projectionDim, imageTokenIndex, padTokenId, bosTokenId, eosTokenIds, torchDtype);
     }
