@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
+import org.paligemma4j.tensor.Parallel;
 
 /**
  * A PaliGemma checkpoint in big_vision's layout (the {@code .npz} of the JAX/Kaggle release) turned into a
@@ -498,13 +499,26 @@ public final class BigVisionCheckpoint {
         else dst.set(I16, to, src.get(I16, from));
     }
 
-    /** {@code dst[c, r] = src[r, c]} for a row-major {@code [rows, cols]} matrix of e-byte elements, in cache-sized tiles. */
+    /**
+     * {@code dst[c, r] = src[r, c]} for a row-major {@code [rows, cols]} matrix of e-byte elements, in cache-sized
+     * tiles, the bands of output rows shared among the worker threads (converting a 3B checkpoint transposes ~5 GB).
+     */
     static void transpose(MemorySegment src, long rows, long cols, MemorySegment dst, int e) {
         final int tile = 32;
-        for (long r0 = 0; r0 < rows; r0 += tile) {
-            long r1 = Math.min(rows, r0 + tile);
-            for (long c0 = 0; c0 < cols; c0 += tile) {
-                long c1 = Math.min(cols, c0 + tile);
+        int bands = (int) ((cols + tile - 1) / tile);
+        if (rows * cols < (1 << 16)) {
+            transposeBands(src, rows, cols, dst, e, 0, bands, tile);
+        } else {
+            Parallel.forRange(bands, 4, (from, to) -> transposeBands(src, rows, cols, dst, e, from, to, tile));
+        }
+    }
+
+    private static void transposeBands(MemorySegment src, long rows, long cols, MemorySegment dst, int e, int fromBand,
+                                       int toBand, int tile) {
+        for (long c0 = (long) fromBand * tile; c0 < Math.min(cols, (long) toBand * tile); c0 += tile) {
+            long c1 = Math.min(cols, c0 + tile);
+            for (long r0 = 0; r0 < rows; r0 += tile) {
+                long r1 = Math.min(rows, r0 + tile);
                 for (long r = r0; r < r1; r++) {
                     if (e == 4) {
                         for (long c = c0; c < c1; c++) dst.set(I32, (c * rows + r) * 4, src.get(I32, (r * cols + c) * 4));
