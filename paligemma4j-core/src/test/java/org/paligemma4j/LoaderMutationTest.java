@@ -206,7 +206,7 @@ class LoaderMutationTest {
                 read(Fixtures.path("bigvision_npz", "paligemma2-tiny.bf16.npz")),
                 deflated(read(Fixtures.path("bigvision_npz", "paligemma-tiny.bf16.npz")))), "model.npz",
                 LoaderMutationTest::loadBigVision, CheckpointException.class).withStructure(Structure.NPZ_MEMBER_HEADER));
-        f.add(new Format("npz", List.of(smallNpz(ZipEntry.STORED), smallNpz(ZipEntry.DEFLATED)), "arrays.npz",
+        f.add(new Format("npz", List.of(smallNpz(ZipEntry.STORED), smallNpz(ZipEntry.DEFLATED), zip64Npz()), "arrays.npz",
                 LoaderMutationTest::loadNpz, IOException.class).withStructure(Structure.NPZ_MEMBER_HEADER));
         f.add(new Format("npy", List.of(read(Fixtures.path("images", "tiny_gray.png.rgb.npy")),
                 read(Fixtures.path("golden", "paligemma-tiny", "caption_png", "input_ids.npy")),
@@ -422,6 +422,13 @@ class LoaderMutationTest {
             members.put(e.getKey() + ".npy", b.toByteArray());
         }
         return zip(members, method);
+    }
+
+    /** An npz in the zip64 layout of archives over 4 GiB. */
+    static byte[] zip64Npz() throws IOException {
+        ByteArrayOutputStream npy = new ByteArrayOutputStream();
+        NpyArray.ofFloats(new float[] {1, 2, 3, 4}, 2, 2).write(npy);
+        return org.paligemma4j.io.ZipArchiveTest.zip64("w.npy", npy.toByteArray());
     }
 
     static byte[] deflated(byte[] npz) throws IOException {
