@@ -554,7 +554,7 @@ public final class BigVisionCheckpoint {
             } else {
                 stored = null;
                 reader = zip.reader(array.member);
-                scratch = Arena.ofConfined();
+                scratch = Arena.ofShared(); // its slabs are transposed by the worker threads
                 reader.readFully(scratch.allocate(array.dataOffset)); // skip the .npy header
             }
         }
