@@ -200,6 +200,11 @@ class LoaderMutationTest {
                 read(Fixtures.path("tokenizer", "paligemma_fixture_bpe.model"))), "tokenizer.model",
                 file -> useTokenizer(Tokenizer.fromSentencePieceModel(Files.readAllBytes(file), file.toString())),
                 TokenizerFormatException.class));
+        // The checkpoint's added tokens beside tokenizer.model (PaliGemma's <image> lives only there).
+        for (String sidecar : List.of("added_tokens.json", "tokenizer_config.json")) {
+            f.add(new Format(sidecar, List.of(read(pg1.resolve(sidecar))), sidecar,
+                    file -> useTokenizer(Tokenizer.load(modelDirectoryWith(file, pg1))), TokenizerFormatException.class));
+        }
         f.add(new Format("tokenizer.json", List.of(resource("small_tokenizer.json")), "tokenizer.json",
                 file -> useTokenizer(Tokenizer.load(file)), TokenizerFormatException.class));
         f.add(new Format("big_vision npz", List.of(read(Fixtures.path("bigvision_npz", "paligemma-tiny.bf16.npz")),
