@@ -20,6 +20,7 @@ import org.paligemma4j.image.ImageLoader;
 import org.paligemma4j.image.ImagePreprocessor;
 import org.paligemma4j.image.RgbImage;
 import org.paligemma4j.io.GenerationConfig;
+import org.paligemma4j.io.ModelSource;
 import org.paligemma4j.io.PaliGemmaConfig;
 import org.paligemma4j.model.ImageFeatureCache;
 import org.paligemma4j.model.LoraAdapter;
@@ -71,7 +72,7 @@ public final class PaliGemma implements AutoCloseable {
         }
     }
 
-    /** Opens config, weights, tokenizer and image preprocessing of a model directory. */
+    /** Opens config, weights, tokenizer and image preprocessing of a model directory (or a big_vision npz). */
     public static PaliGemma open(Path directory) throws IOException {
         return open(directory, WeightFormat.AS_STORED, null);
     }
@@ -90,25 +91,53 @@ public final class PaliGemma implements AutoCloseable {
     }
 
     /**
-     * Opens a model directory with its weight matrices in {@code format} and the PEFT LoRA adapter in
-     * {@code adapterDirectory} (null for none) applied at inference.
+     * Opens a model directory (or a big_vision npz) with its weight matrices in {@code format} and the PEFT LoRA
+     * adapter in {@code adapterDirectory} (null for none) applied at inference.
      */
     public static PaliGemma open(Path directory, WeightFormat format, Path adapterDirectory) throws IOException {
-        if (!Files.isDirectory(directory)) throw new IOException(directory + ": model directory does not exist");
-        PaliGemmaConfig config = PaliGemmaConfig.load(directory);
-        Tokenizer tokenizer = Tokenizer.load(directory);
-        Path pre = directory.resolve("preprocessor_config.json");
-        ImagePreprocessor preprocessor = Files.isRegularFile(pre) ? ImagePreprocessor.fromJson(pre)
-                : new ImagePreprocessor(config.vision().imageSize(), org.paligemma4j.image.ResampleFilter.BICUBIC,
-                ImagePreprocessor.DEFAULT_RESCALE_FACTOR, new double[] {0.5, 0.5, 0.5}, new double[] {0.5, 0.5, 0.5});
-        if (preprocessor.height() != config.vision().imageSize() || preprocessor.width() != config.vision().imageSize()) {
-            throw new IOException(pre + ": resizes to " + preprocessor.width() + "×" + preprocessor.height()
-                    + " but the vision tower takes " + config.vision().imageSize() + " px");
+        if (!Files.exists(directory)) throw new IOException(directory + ": model directory does not exist");
+        return open(ModelSource.of(directory), format, adapterDirectory);
+    }
+
+    /**
+     * Opens a model with overrides: a config file, a tokenizer, or a big_vision {@code .npz} checkpoint (which needs
+     * the tokenizer and takes its config from the override or from its shapes), e.g.
+     * {@code PaliGemma.open(ModelSource.of(Path.of("pt_224.npz")).withTokenizer(Path.of("tokenizer.model")))}.
+     */
+    public static PaliGemma open(ModelSource source) throws IOException {
+        return open(source, WeightFormat.AS_STORED, null);
+    }
+
+    /** {@link #open(ModelSource)} with the weights in {@code format} and a LoRA adapter (null for none) applied. */
+    public static PaliGemma open(ModelSource source, WeightFormat format, Path adapterDirectory) throws IOException {
+        Path tokenizerPath = source.tokenizerPath(); // an npz without a tokenizer fails before its weights are read
+        if (!source.isBigVision() && !Files.isDirectory(source.path())) {
+            throw new IOException(source.path() + (Files.exists(source.path())
+                    ? ": not a model directory or a big_vision .npz file" : ": model directory does not exist"));
         }
-        GenerationConfig generation = GenerationConfig.load(directory, config);
-        LoraAdapter adapter = adapterDirectory == null ? null : LoraAdapter.load(adapterDirectory, config);
-        PaliGemmaModel model = PaliGemmaModel.open(directory, format, adapter);
-        return new PaliGemma(model, tokenizer, preprocessor, generation);
+        // A wrong config is the likelier mistake and cheap to find: report it before reading tokenizer and weights.
+        if (source.config() != null) PaliGemmaConfig.loadFile(source.config());
+        else if (!source.isBigVision()) PaliGemmaConfig.load(source.path());
+        Tokenizer tokenizer = Tokenizer.load(tokenizerPath);
+        PaliGemmaModel model = PaliGemmaModel.open(source, format);
+        try {
+            PaliGemmaConfig config = model.config();
+            if (adapterDirectory != null) model.attach(LoraAdapter.load(adapterDirectory, config));
+            Path dir = source.directory();
+            Path pre = dir == null ? null : dir.resolve("preprocessor_config.json");
+            ImagePreprocessor preprocessor = pre != null && Files.isRegularFile(pre) ? ImagePreprocessor.fromJson(pre)
+                    : new ImagePreprocessor(config.vision().imageSize(), org.paligemma4j.image.ResampleFilter.BICUBIC,
+                    ImagePreprocessor.DEFAULT_RESCALE_FACTOR, new double[] {0.5, 0.5, 0.5}, new double[] {0.5, 0.5, 0.5});
+            if (preprocessor.height() != config.vision().imageSize() || preprocessor.width() != config.vision().imageSize()) {
+                throw new IOException(pre + ": resizes to " + preprocessor.width() + "×" + preprocessor.height()
+                        + " but the vision tower takes " + config.vision().imageSize() + " px");
+            }
+            GenerationConfig generation = dir == null ? GenerationConfig.defaults(config) : GenerationConfig.load(dir, config);
+            return new PaliGemma(model, tokenizer, preprocessor, generation);
+        } catch (IOException | RuntimeException e) {
+            model.close();
+            throw e;
+        }
     }
 
     public PaliGemmaModel model() {

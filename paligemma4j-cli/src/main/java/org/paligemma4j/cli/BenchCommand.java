@@ -8,12 +8,14 @@ import java.util.concurrent.Callable;
 import org.paligemma4j.generate.GenerationOptions;
 import org.paligemma4j.generate.Generator;
 import org.paligemma4j.io.PaliGemmaConfig;
+import org.paligemma4j.io.ModelSource;
 import org.paligemma4j.model.KvCache;
 import org.paligemma4j.model.PaliGemmaModel;
 import org.paligemma4j.model.SlidingWindowSemantics;
 import org.paligemma4j.tensor.Parallel;
 import org.paligemma4j.tensor.WeightFormat;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
@@ -21,14 +23,11 @@ import picocli.CommandLine.Option;
                 "After a warm-up run, reports the median of --runs runs, with effective GFLOPS and GB/s."})
 final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory, or a Hub id owner/name[@revision].")
-    Path model;
+    @Mixin
+    ModelOptions model;
 
     @Option(names = "--quant", defaultValue = "none", description = "Weight format: none (as stored), q8 or q4 (default: ${DEFAULT-VALUE}).")
     String quant;
-
-    @Option(names = "--threads", description = "Worker threads (default: all processors).")
-    Integer threads;
 
     @Option(names = "--prompt-tokens", defaultValue = "270", description = "Prompt length including image tokens (default: ${DEFAULT-VALUE}).")
     int promptTokens;
@@ -54,15 +53,11 @@ final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CliException("--quant: " + e.getMessage());
         }
-        if (threads != null) {
-            if (threads < 1) throw new CliException("--threads must be at least 1");
-            Parallel.setThreads(threads);
-        }
+        ModelSource source = model.source();
         if (runs < 1 || newTokens < 1) throw new CliException("--runs and --new-tokens must be at least 1");
         for (int b : batchSizes) if (b < 1 || b > 256) throw new CliException("--batch-sizes must be between 1 and 256, got " + b);
-        model = HubModels.resolveIfHubId(model);
         long t0 = System.nanoTime();
-        try (PaliGemmaModel m = PaliGemmaModel.open(model, format)) {
+        try (PaliGemmaModel m = PaliGemmaModel.open(source, format)) {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
             PaliGemmaConfig c = m.config();
             int imageTokens = c.numImageTokens();
@@ -76,9 +71,10 @@ final class BenchCommand implements Callable<Integer> {
             int[] prompt = new int[promptTokens];
             Arrays.fill(prompt, 0, imageTokens, c.imageTokenIndex());
             prompt[imageTokens] = c.bosTokenId();
-            // Ordinary text ids (past the special tokens, within small test vocabularies too).
-            int textIds = Math.min(21000, c.text().vocabSize());
-            for (int i = imageTokens + 1; i < promptTokens; i++) prompt[i] = random.nextInt(Math.min(1000, textIds / 2), textIds);
+            // Ordinary text ids (past the special tokens at the start of the vocabulary), within a tiny model's vocabulary too.
+            int vocab = Math.min(c.text().vocabSize(), c.imageTokenIndex());
+            int first = vocab > 21000 ? 1000 : 0;
+            for (int i = imageTokens + 1; i < promptTokens; i++) prompt[i] = first + random.nextInt(Math.min(20000, vocab - first));
 
             double[] vision = new double[runs], prefill = new double[runs], decode = new double[runs];
             double coldVision = 0, coldPrefill = 0;
@@ -87,10 +83,10 @@ final class BenchCommand implements Callable<Integer> {
                 var image = m.encodeImage(pixels);
                 long b = System.nanoTime();
                 var options = GenerationOptions.defaults().withMaxNewTokens(newTokens + 1)
-                        .withSlidingWindow(SlidingWindowSemantics.TRANSFORMERS);
+                        .withSlidingWindow(model.semantics());
                 // Forced ids keep the run from stopping early at a random <eos>.
                 int[] forced = new int[newTokens + 1];
-                Arrays.fill(forced, prompt[promptTokens - 1]);
+                Arrays.fill(forced, Math.min(1000, vocab - 1));
                 var result = new Generator(m, new int[0]).generate(new Generator.Request(prompt, image, options, false, forced), null);
                 if (r >= 0) {
                     vision[r] = (b - a) / 1e9;
@@ -133,7 +129,7 @@ final class BenchCommand implements Callable<Integer> {
             } else {
                 System.out.printf(Locale.ROOT, "%s (%s, %d threads, vector %d bits, %s)%n  load %.2f s | SigLIP %.2f s (%.0f GFLOPS) | "
                                 + "prefill %d tok at %.1f tok/s (%.0f GFLOPS) | decode %.2f tok/s (%.1f GB/s of %.2f GB/token) | peak RSS %.0f MB%n",
-                        model, quant, Parallel.threads(), jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize(),
+                        source.path(), quant, Parallel.threads(), jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize(),
                         Runtime.version(), loadSeconds, visionS, visionGflop / visionS, promptTokens, promptTokens / prefillS,
                         prefillGflop / prefillS, 1 / decodeS, weightsGb / decodeS, weightsGb, peakRss / 1e6);
                 System.out.printf(Locale.ROOT, "  machine (%s): read %.1f GB/s, FMA peak %.0f GFLOPS, decode kernel from cache %.1f GB/s | "

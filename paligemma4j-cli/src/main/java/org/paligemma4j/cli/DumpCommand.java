@@ -11,6 +11,7 @@ import org.paligemma4j.generate.Generator;
 import org.paligemma4j.generate.Prompt;
 import org.paligemma4j.image.ImageLoader;
 import org.paligemma4j.image.RgbImage;
+import org.paligemma4j.io.ModelSource;
 import org.paligemma4j.io.NpyArray;
 import org.paligemma4j.model.PaliGemmaModel;
 import org.paligemma4j.model.SuffixLoss;
@@ -56,12 +57,12 @@ final class DumpCommand implements Callable<Integer> {
         if (logits != null && !logits.equals("all") && !logits.equals("last")) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--logits must be last or all, not '" + logits + "'");
         }
-        Path dir = model.resolve();
+        ModelSource source = model.source();
         var options = sampling.toOptions(model);
         List<RgbImage> pictures = new ArrayList<>();
         for (Path image : images) pictures.add(ImageLoader.load(image));
         int k = pictures.size();
-        try (PaliGemma pg = PaliGemma.open(dir)) {
+        try (PaliGemma pg = PaliGemma.open(source)) {
             PaliGemmaModel m = pg.model();
             Prompt p = pg.prompt(prompt, suffix, k);
             pg.checkLength(p.ids().length, options.maxNewTokens());

@@ -13,6 +13,7 @@ import org.paligemma4j.generate.GenerationResult;
 import org.paligemma4j.generate.Sequence;
 import org.paligemma4j.generate.TokenLogprob;
 import org.paligemma4j.image.ImageLoader;
+import org.paligemma4j.io.ModelSource;
 import org.paligemma4j.image.RgbImage;
 import org.paligemma4j.image.VideoFrames;
 import picocli.CommandLine.Command;
@@ -88,7 +89,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Path dir = model.resolve();
+        ModelSource source = model.source();
         GenerationOptions options = options();
         if (requests != null) {
             if (!images.isEmpty() || video != null || prompt != null) {
@@ -97,13 +98,13 @@ final class GenerateCommand implements Callable<Integer> {
             if (numBeams != null) throw usage("--num-beams is not supported with --requests");
             if (!eosTokenIds.isEmpty()) throw usage("--eos-token-id is not supported with --requests");
             if (maxBatch < 1) throw usage("--max-batch must be at least 1, got " + maxBatch);
-            try (ModelSession session = ModelSession.open(dir, adapter.adapter, output)) {
+            try (ModelSession session = ModelSession.open(source, adapter.adapter, output)) {
                 return new BatchRequests(session, requests, options, maxBatch).run();
             }
         }
         if (prompt == null) throw usage("Missing required option: '--prompt=TEXT' (or --requests FILE.jsonl)");
         List<RgbImage> pictures = pictures();
-        try (ModelSession session = ModelSession.open(dir, adapter.adapter, output)) {
+        try (ModelSession session = ModelSession.open(source, adapter.adapter, output)) {
             PaliGemma pg = session.model();
             if (numBeams != null) return beamSearch(session, pictures, options);
             var prepared = pg.prepare(pictures, prompt, options.maxNewTokens());

@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.stream.Stream;
 import org.paligemma4j.PaliGemma;
+import org.paligemma4j.io.ModelSource;
+import org.paligemma4j.tensor.WeightFormat;
 
 /**
  * Opens a model for a command. Mapping and binding a multi-gigabyte checkpoint takes seconds, so for large
@@ -20,22 +22,32 @@ final class ModelLoading {
     private ModelLoading() {}
 
     static PaliGemma open(Path dir, boolean verbose) throws IOException {
-        return open(dir, null, verbose, org.paligemma4j.tensor.WeightFormat.AS_STORED);
+        return open(ModelSource.of(dir), null, verbose, WeightFormat.AS_STORED);
     }
 
-    static PaliGemma open(Path dir, boolean verbose, org.paligemma4j.tensor.WeightFormat format) throws IOException {
-        return open(dir, null, verbose, format);
+    static PaliGemma open(Path dir, boolean verbose, WeightFormat format) throws IOException {
+        return open(ModelSource.of(dir), null, verbose, format);
     }
 
     /** Opens the model with a LoRA adapter applied (null for none). */
     static PaliGemma open(Path dir, Path adapter, boolean verbose) throws IOException {
-        return open(dir, adapter, verbose, org.paligemma4j.tensor.WeightFormat.AS_STORED);
+        return open(ModelSource.of(dir), adapter, verbose, WeightFormat.AS_STORED);
     }
 
     /** Opens the model in {@code format} with a LoRA adapter applied (null for none). */
-    static PaliGemma open(Path dir, Path adapter, boolean verbose, org.paligemma4j.tensor.WeightFormat format) throws IOException {
+    static PaliGemma open(Path dir, Path adapter, boolean verbose, WeightFormat format) throws IOException {
+        return open(ModelSource.of(dir), adapter, verbose, format);
+    }
+
+    static PaliGemma open(ModelSource source, boolean verbose) throws IOException {
+        return open(source, null, verbose, WeightFormat.AS_STORED);
+    }
+
+    /** Opens the model of {@code source} in {@code format} with a LoRA adapter applied (null for none). */
+    static PaliGemma open(ModelSource source, Path adapter, boolean verbose, WeightFormat format) throws IOException {
+        Path dir = source.path();
         long bytes = weightBytes(dir);
-        if (!verbose && bytes < ANNOUNCE_BYTES) return PaliGemma.open(dir, format, adapter);
+        if (!verbose && bytes < ANNOUNCE_BYTES) return PaliGemma.open(source, format, adapter);
         PrintStream err = System.err;
         String what = String.format(Locale.ROOT, bytes >= 1e9 ? "loading %s (%.1f GB of weights)" : "loading %s (%.0f MB of weights)",
                 dir, bytes >= 1e9 ? bytes / 1e9 : bytes / 1e6);
@@ -46,7 +58,7 @@ final class ModelLoading {
         Thread ticker = terminal ? Thread.ofPlatform().daemon().start(() -> tick(err, what, t0)) : null;
         boolean loaded = false;
         try {
-            PaliGemma model = PaliGemma.open(dir, format, adapter);
+            PaliGemma model = PaliGemma.open(source, format, adapter);
             loaded = true;
             return model;
         } finally {
@@ -77,8 +89,15 @@ final class ModelLoading {
         }
     }
 
-    /** Total size of the safetensors files (the weights), 0 when they cannot be listed (open will say why). */
+    /** Total size of the safetensors files (or of the .npz), 0 when they cannot be listed (open will say why). */
     static long weightBytes(Path dir) {
+        if (Files.isRegularFile(dir)) {
+            try {
+                return Files.size(dir);
+            } catch (IOException e) {
+                return 0;
+            }
+        }
         try (Stream<Path> files = Files.list(dir)) {
             return files.filter(p -> p.getFileName().toString().endsWith(".safetensors")).mapToLong(p -> {
                 try {

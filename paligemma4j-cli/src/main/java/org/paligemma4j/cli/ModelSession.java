@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import org.paligemma4j.PaliGemma;
 import org.paligemma4j.generate.GenerationListener;
+import org.paligemma4j.io.ModelSource;
 import org.paligemma4j.generate.TokenListener;
 import org.paligemma4j.tokenizer.StreamingDecoder;
 
@@ -28,14 +29,14 @@ final class ModelSession implements AutoCloseable {
         this.decoder = model.tokenizer().newStreamingDecoder();
     }
 
-    static ModelSession open(Path dir, OutputOptions output) throws IOException {
-        return open(dir, null, output);
+    static ModelSession open(ModelSource source, OutputOptions output) throws IOException {
+        return open(source, null, output);
     }
 
     /** Opens the model with a LoRA adapter applied (null for none). */
-    static ModelSession open(Path dir, Path adapter, OutputOptions output) throws IOException {
+    static ModelSession open(ModelSource source, Path adapter, OutputOptions output) throws IOException {
         long t0 = System.nanoTime();
-        PaliGemma model = ModelLoading.open(dir, adapter, output.verbose);
+        PaliGemma model = ModelLoading.open(source, adapter, output.verbose, org.paligemma4j.tensor.WeightFormat.AS_STORED);
         return new ModelSession(model, (System.nanoTime() - t0) / 1e9, output);
     }
 

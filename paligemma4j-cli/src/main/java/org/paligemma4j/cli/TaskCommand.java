@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.paligemma4j.generate.GenerationOptions;
 import org.paligemma4j.image.ImageLoader;
+import org.paligemma4j.io.ModelSource;
 import org.paligemma4j.image.RgbImage;
 import org.paligemma4j.tasks.PaliGemmaTasks;
 import org.paligemma4j.tasks.TaskJson;
@@ -60,10 +61,10 @@ abstract class TaskCommand<R extends TaskResult> implements Callable<Integer> {
     @Override
     public final Integer call() throws IOException {
         prepare();
-        Path dir = model.resolve();
+        ModelSource source = model.source();
         GenerationOptions options = sampling.toOptions(model);
         RgbImage picture = ImageLoader.load(image);
-        try (ModelSession session = ModelSession.open(dir, adapter.adapter, output)) {
+        try (ModelSession session = ModelSession.open(source, adapter.adapter, output)) {
             PaliGemmaTasks tasks = PaliGemmaTasks.of(session.model()).withOptions(options).withListener(session.listener());
             R result = run(tasks, picture);
             afterRun(result, picture);

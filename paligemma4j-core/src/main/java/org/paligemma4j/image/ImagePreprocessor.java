@@ -79,6 +79,9 @@ public final class ImagePreprocessor {
             throw new NoSuchFileException(name, null, "preprocessor config not found");
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new IOException(name + ": not valid JSON: " + e.getOriginalMessage(), e);
+        } catch (java.io.CharConversionException e) {
+            // Jackson guesses the encoding from the first bytes; damaged ones can make it read UTF-32 garbage.
+            throw new IOException(name + ": not valid JSON text: " + e.getMessage(), e);
         }
         if (root == null || !root.isObject()) {
             throw new IOException(name + ": expected a JSON object");

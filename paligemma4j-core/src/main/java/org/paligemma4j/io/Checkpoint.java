@@ -28,16 +28,22 @@ public final class Checkpoint implements AutoCloseable {
     private final Arena arena;
     private final List<SafetensorsFile> files;
     private final Map<String, SafeTensor> tensors;
+    private final Path index;
 
-    private Checkpoint(Path directory, Arena arena, List<SafetensorsFile> files, Map<String, SafeTensor> tensors) {
+    private Checkpoint(Path directory, Arena arena, List<SafetensorsFile> files, Map<String, SafeTensor> tensors, Path index) {
         this.directory = directory;
         this.arena = arena;
         this.files = files;
         this.tensors = tensors;
+        this.index = index;
     }
 
-    /** Opens the weights of {@code directory} (sharded when an index file is present). */
+    /**
+     * Opens the weights of {@code directory} (sharded when an index file is present), or of a big_vision
+     * {@code .npz} file, converted to Hugging Face names ({@link BigVisionCheckpoint}).
+     */
     public static Checkpoint open(Path directory) {
+        if (BigVisionCheckpoint.isNpz(directory)) return BigVisionCheckpoint.open(directory).checkpoint();
         if (!Files.isDirectory(directory)) {
             throw new CheckpointException(directory + ": model directory does not exist");
         }
@@ -48,13 +54,18 @@ public final class Checkpoint implements AutoCloseable {
             if (Files.isRegularFile(index)) return openSharded(directory, index, arena);
             if (Files.isRegularFile(single)) {
                 SafetensorsFile f = SafetensorsFile.open(single, arena);
-                return new Checkpoint(directory, arena, List.of(f), f.tensors());
+                return new Checkpoint(directory, arena, List.of(f), f.tensors(), null);
             }
             throw new CheckpointException(directory + ": no " + SINGLE_FILE + " or " + INDEX_FILE + " in the model directory");
         } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
+    }
+
+    /** Tensors another reader assembled in {@code arena} (which the checkpoint then owns and closes) from {@code source}. */
+    static Checkpoint of(Path source, Arena arena, Map<String, SafeTensor> tensors) {
+        return new Checkpoint(source, arena, List.of(), tensors, null);
     }
 
     private static Checkpoint openSharded(Path directory, Path index, Arena arena) {
@@ -68,6 +79,7 @@ public final class Checkpoint implements AutoCloseable {
         if (weightMap == null || !weightMap.isObject()) {
             throw new CheckpointException(index + ": missing the \"weight_map\" object");
         }
+        if (weightMap.isEmpty()) throw new CheckpointException(index + ": the \"weight_map\" object lists no tensors");
         Map<String, String> shardOf = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = weightMap.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
@@ -75,8 +87,8 @@ public final class Checkpoint implements AutoCloseable {
                 throw new CheckpointException(index + ": weight_map entry '" + e.getKey() + "' is not a file name");
             }
             String shard = e.getValue().asText();
-            Path resolved = directory.resolve(shard).normalize();
-            if (!resolved.getParent().equals(directory.normalize()) || shard.isEmpty()) {
+            if (shard.isEmpty() || shard.equals(".") || shard.equals("..") || shard.contains("/") || shard.contains("\\")
+                    || shard.indexOf('\0') >= 0) {
                 throw new CheckpointException(index + ": shard name '" + shard + "' for tensor '" + e.getKey()
                         + "' is not a plain file name in the model directory");
             }
@@ -112,13 +124,25 @@ public final class Checkpoint implements AutoCloseable {
                 }
             }
         }
-        return new Checkpoint(directory, arena, new ArrayList<>(shards.values()), Collections.unmodifiableMap(tensors));
+        return new Checkpoint(directory, arena, new ArrayList<>(shards.values()), Collections.unmodifiableMap(tensors), index);
     }
 
+    /** The model directory, or the file the tensors came from (a big_vision {@code .npz}). */
     public Path directory() {
         return directory;
     }
 
+    /** The index file that placed the tensors in shards, or null for a single file (or a converted checkpoint). */
+    public Path index() {
+        return index;
+    }
+
+    /** The arena holding the mappings (and any converted tensors). */
+    Arena arena() {
+        return arena;
+    }
+
+    /** The safetensors files mapped (none for a converted checkpoint). */
     public List<SafetensorsFile> files() {
         return files;
     }

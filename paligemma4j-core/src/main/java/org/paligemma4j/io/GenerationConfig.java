@@ -22,10 +22,7 @@ public record GenerationConfig(
 
     public static GenerationConfig load(Path dir, PaliGemmaConfig model) {
         Path file = dir.resolve("generation_config.json");
-        if (!Files.isRegularFile(file)) {
-            return new GenerationConfig(model.bosTokenId(), model.eosTokenIds(), model.padTokenId(),
-                    20, null, false, 1.0, 50, 1.0);
-        }
+        if (!Files.isRegularFile(file)) return defaults(model);
         JsonFields g = new JsonFields(JsonFields.readObject(file), file.toString());
         return new GenerationConfig(
                 g.intOr("bos_token_id", model.bosTokenId()),
@@ -37,5 +34,10 @@ public record GenerationConfig(
                 g.doubleOr("temperature", 1.0),
                 g.intOr("top_k", 50),
                 g.doubleOr("top_p", 1.0));
+    }
+
+    /** What a model without generation_config.json uses: its config's special ids and GenerationConfig's defaults. */
+    public static GenerationConfig defaults(PaliGemmaConfig model) {
+        return new GenerationConfig(model.bosTokenId(), model.eosTokenIds(), model.padTokenId(), 20, null, false, 1.0, 50, 1.0);
     }
 }

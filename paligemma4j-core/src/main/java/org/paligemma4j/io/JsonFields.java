@@ -64,6 +64,25 @@ final class JsonFields {
         return v.asInt();
     }
 
+    /** An integer in {@code [min, max]}: sizes read from a file bound the tables and arrays built from them. */
+    int intOr(String key, int dflt, int min, int max) {
+        int v = intOr(key, dflt);
+        if (v < min || v > max) {
+            throw new CheckpointException(where + ": '" + key + "' is " + v + ", outside the supported range [" + min + ", " + max + "]");
+        }
+        return v;
+    }
+
+    /** A finite number {@code > 0} (or {@code >= 0} when {@code zeroAllowed}). */
+    double positiveOr(String key, double dflt, boolean zeroAllowed) {
+        double v = doubleOr(key, dflt);
+        if (!Double.isFinite(v) || v < 0 || v == 0 && !zeroAllowed) {
+            throw new CheckpointException(where + ": '" + key + "' must be a finite number " + (zeroAllowed ? ">= 0" : "> 0")
+                    + ", got " + v);
+        }
+        return v;
+    }
+
     Integer intOrNull(String key) {
         return has(key) ? intOr(key, 0) : null;
     }
@@ -107,7 +126,7 @@ final class JsonFields {
         if (!v.isArray()) throw new CheckpointException(where + ": '" + key + "' must be an integer or a list of integers");
         int[] out = new int[v.size()];
         for (int i = 0; i < out.length; i++) {
-            if (!v.get(i).isIntegralNumber()) {
+            if (!v.get(i).isIntegralNumber() || !v.get(i).canConvertToInt()) {
                 throw new CheckpointException(where + ": '" + key + "' entry " + i + " is not an integer");
             }
             out[i] = v.get(i).asInt();

@@ -37,8 +37,19 @@ public final class ModelWeights {
     }
 
     public static ModelWeights bind(Checkpoint checkpoint, PaliGemmaConfig config) {
+        return bind(checkpoint, config, defaultConfigName(checkpoint));
+    }
+
+    /** What a checkpoint's own config is called in messages: its directory's config.json. */
+    public static String defaultConfigName(Checkpoint checkpoint) {
+        return java.nio.file.Files.isDirectory(checkpoint.directory()) ? checkpoint.directory().resolve("config.json").toString()
+                : "the config of " + checkpoint.directory();
+    }
+
+    /** Binds {@code checkpoint} to {@code config}; errors name the config as {@code configName} (a file, or where it came from). */
+    public static ModelWeights bind(Checkpoint checkpoint, PaliGemmaConfig config, String configName) {
         if (config.projectionDim() != config.text().hiddenSize()) {
-            throw new CheckpointException(checkpoint.directory() + "/config.json: projection_dim "
+            throw new CheckpointException(configName + ": projection_dim "
                     + config.projectionDim() + " differs from text_config.hidden_size " + config.text().hiddenSize()
                     + "; the projector must produce decoder-width embeddings");
         }
@@ -120,11 +131,16 @@ public final class ModelWeights {
             }
         }
         if (!missing.isEmpty() || !unexpected.isEmpty() || !misShaped.isEmpty() || !badType.isEmpty()) {
-            StringBuilder msg = new StringBuilder(checkpoint.directory() + ": weights do not match config.json");
+            StringBuilder msg = new StringBuilder(checkpoint.directory() + ": weights do not match "
+                    + (configName.equals(defaultConfigName(checkpoint)) ? "config.json" : configName));
             appendList(msg, "missing", missing);
             appendList(msg, "unexpected", unexpected);
             appendList(msg, "mis-shaped", misShaped);
             appendList(msg, "not floating point", badType);
+            if (checkpoint.index() != null && !missing.isEmpty()) {
+                msg.append("\n  (the shards hold the tensors that ").append(checkpoint.index()).append(" lists: ")
+                        .append(checkpoint.tensors().size()).append(")");
+            }
             throw new CheckpointException(msg.toString());
         }
         return new ModelWeights(config, Collections.unmodifiableMap(canonical), Collections.unmodifiableMap(quantized));

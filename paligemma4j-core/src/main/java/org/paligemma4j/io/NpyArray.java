@@ -7,11 +7,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A NumPy {@code .npy} array (format 1.0/2.0/3.0, C order): the exchange format of the goldens and of
@@ -20,10 +16,7 @@ import java.util.regex.Pattern;
  */
 public record NpyArray(String dtype, long[] shape, byte[] data) {
 
-    private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
-    private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']+)'");
-    private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
-    private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
+    private static final byte[] MAGIC = NpyHeader.MAGIC;
 
     public NpyArray {
         long expected = elementCount(shape) * itemSize(dtype);
@@ -34,58 +27,31 @@ public record NpyArray(String dtype, long[] shape, byte[] data) {
     }
 
     public static NpyArray read(Path file) throws IOException {
+        long size = Files.size(file);
+        if (size > Integer.MAX_VALUE - 16) throw new CheckpointException(file + ": " + size + " bytes is too large to read as one array");
         return parse(Files.readAllBytes(file), file.toString());
     }
 
+    /** Parses a whole {@code .npy} file; a malformed one fails with a {@link CheckpointException} naming {@code name}. */
     public static NpyArray parse(byte[] bytes, String name) {
-        if (bytes.length < 10 || !Arrays.equals(Arrays.copyOf(bytes, 6), MAGIC)) {
-            throw new IllegalArgumentException(name + ": not a .npy file (bad magic)");
+        NpyHeader h = NpyHeader.parse(bytes, bytes.length, name);
+        String dtype = h.dtype();
+        int item;
+        try {
+            item = itemSize(dtype);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(name + ": unsupported .npy dtype '" + dtype + "'");
         }
-        int major = bytes[6];
-        ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        long headerLen;
-        int headerStart;
-        if (major == 1) {
-            headerLen = Short.toUnsignedInt(buf.getShort(8));
-            headerStart = 10;
-        } else if (major == 2 || major == 3) {
-            if (bytes.length < 12) throw new IllegalArgumentException(name + ": truncated .npy header");
-            headerLen = Integer.toUnsignedLong(buf.getInt(8));
-            headerStart = 12;
-        } else {
-            throw new IllegalArgumentException(name + ": unsupported .npy version " + major);
+        if (dtype.startsWith(">") && item > 1) {
+            throw new CheckpointException(name + ": big-endian .npy dtype " + dtype + " is not supported");
         }
-        if (headerStart + headerLen > bytes.length) {
-            throw new IllegalArgumentException(name + ": .npy header length " + headerLen + " runs past the end of the file");
+        long need = h.elementCount() <= Long.MAX_VALUE / item ? h.elementCount() * item : Long.MAX_VALUE;
+        if (need > bytes.length - h.dataOffset()) {
+            throw new CheckpointException(name + ": .npy data of shape " + Arrays.toString(h.shape()) + " needs " + need
+                    + " bytes but only " + (bytes.length - h.dataOffset()) + " remain (truncated?)");
         }
-        String header = new String(bytes, headerStart, (int) headerLen,
-                major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-        Matcher d = DESCR.matcher(header);
-        Matcher f = FORTRAN.matcher(header);
-        Matcher s = SHAPE.matcher(header);
-        if (!d.find() || !f.find() || !s.find()) {
-            throw new IllegalArgumentException(name + ": malformed .npy header: " + header.strip());
-        }
-        if (f.group(1).equals("True")) {
-            throw new IllegalArgumentException(name + ": Fortran-order .npy arrays are not supported");
-        }
-        String dtype = d.group(1);
-        itemSize(dtype); // validates
-        if (dtype.startsWith(">") && itemSize(dtype) > 1) {
-            throw new IllegalArgumentException(name + ": big-endian .npy dtype " + dtype + " is not supported");
-        }
-        List<Long> dims = new ArrayList<>();
-        for (String part : s.group(1).split(",")) {
-            if (!part.isBlank()) dims.add(Long.parseLong(part.strip()));
-        }
-        long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
-        int dataStart = (int) (headerStart + headerLen);
-        long need = elementCount(shape) * itemSize(dtype);
-        if (dataStart + need > bytes.length) {
-            throw new IllegalArgumentException(name + ": .npy data needs " + need + " bytes but only "
-                    + (bytes.length - dataStart) + " remain");
-        }
-        return new NpyArray(normalize(dtype), shape, Arrays.copyOfRange(bytes, dataStart, (int) (dataStart + need)));
+        return new NpyArray(normalize(dtype), h.shape(),
+                Arrays.copyOfRange(bytes, h.dataOffset(), (int) (h.dataOffset() + need)));
     }
 
     private static String normalize(String dtype) {
@@ -93,6 +59,9 @@ public record NpyArray(String dtype, long[] shape, byte[] data) {
     }
 
     static int itemSize(String dtype) {
+        if (dtype.length() < 2 || "<>|=".indexOf(dtype.charAt(0)) < 0) {
+            throw new IllegalArgumentException("npy: unsupported dtype " + dtype);
+        }
         String t = dtype.substring(1);
         return switch (t) {
             case "f8", "i8", "u8" -> 8;
@@ -127,6 +96,7 @@ public record NpyArray(String dtype, long[] shape, byte[] data) {
             out[i] = switch (t) {
                 case "f4" -> b.getFloat(i * 4);
                 case "f8" -> (float) b.getDouble(i * 8);
+                case "f2" -> org.paligemma4j.tensor.HalfFloats.f16ToFloat(b.getShort(i * 2));
                 default -> (float) longAt(b, t, i);
             };
         }
@@ -143,6 +113,7 @@ public record NpyArray(String dtype, long[] shape, byte[] data) {
             out[i] = switch (t) {
                 case "f4" -> b.getFloat(i * 4);
                 case "f8" -> b.getDouble(i * 8);
+                case "f2" -> org.paligemma4j.tensor.HalfFloats.f16ToFloat(b.getShort(i * 2));
                 default -> longAt(b, t, i);
             };
         }

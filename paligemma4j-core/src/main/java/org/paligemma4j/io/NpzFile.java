@@ -1,33 +1,34 @@
 package org.paligemma4j.io;
 
 import java.io.IOException;
-import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipException;
-import java.util.zip.ZipFile;
 
 /**
  * A NumPy {@code .npz} archive: a zip (stored or deflated, zip64 allowed) with one {@code <key>.npy} member
- * per array, as written by {@code numpy.savez}. Members are read on demand, so opening a large archive to
- * take a few arrays stays cheap.
+ * per array, as written by {@code numpy.savez}. The archive is mapped and members are read on demand, so
+ * opening a large archive to take a few arrays stays cheap. Damage of any kind is reported as an
+ * {@link IOException} whose message names the file (and the member).
  */
 public final class NpzFile implements AutoCloseable {
 
     private final Path file;
-    private final ZipFile zip;
-    private final Map<String, ZipEntry> entries;
+    private final Arena arena;
+    private final ZipArchive zip;
+    private final Map<String, ZipArchive.Member> entries;
 
-    private NpzFile(Path file, ZipFile zip, Map<String, ZipEntry> entries) {
+    private NpzFile(Path file, Arena arena, ZipArchive zip, Map<String, ZipArchive.Member> entries) {
         this.file = file;
+        this.arena = arena;
         this.zip = zip;
         this.entries = entries;
     }
@@ -40,22 +41,23 @@ public final class NpzFile implements AutoCloseable {
         if (!Files.isRegularFile(file)) {
             throw new IOException(file + ": not a regular file");
         }
-        ZipFile zip;
+        Arena arena = Arena.ofShared();
         try {
-            zip = new ZipFile(file.toFile());
-        } catch (ZipException e) {
-            throw new IOException(file + ": not an .npz archive (zip: " + e.getMessage() + ")", e);
-        }
-        Map<String, ZipEntry> entries = new LinkedHashMap<>();
-        Enumeration<? extends ZipEntry> all = zip.entries();
-        while (all.hasMoreElements()) {
-            ZipEntry e = all.nextElement();
-            // numpy names each member "<key>.npy"; anything else is not an array and is left alone.
-            if (!e.isDirectory() && e.getName().endsWith(".npy")) {
-                entries.put(e.getName().substring(0, e.getName().length() - 4), e);
+            ZipArchive zip = ZipArchive.open(file, arena);
+            Map<String, ZipArchive.Member> entries = new LinkedHashMap<>();
+            for (ZipArchive.Member m : zip.members().values()) {
+                // numpy names each member "<key>.npy"; anything else is not an array and is left alone.
+                if (m.name().endsWith(".npy")) entries.put(m.name().substring(0, m.name().length() - 4), m);
             }
+            return new NpzFile(file, arena, zip, entries);
+        } catch (CheckpointException e) {
+            arena.close();
+            String detail = e.getMessage().startsWith(file + ": ") ? e.getMessage().substring(file.toString().length() + 2) : e.getMessage();
+            throw new IOException(file + ": not an .npz archive (" + detail + ")", e);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
         }
-        return new NpzFile(file, zip, entries);
     }
 
     public Path path() {
@@ -73,28 +75,24 @@ public final class NpzFile implements AutoCloseable {
 
     /** Reads one array; a missing key or a damaged member is reported with the file and key. */
     public NpyArray get(String key) throws IOException {
-        ZipEntry e = entries.get(key);
+        ZipArchive.Member e = entries.get(key);
         if (e == null) {
             throw new IOException(file + ": no array '" + key + "' in the archive");
         }
-        if (e.getSize() > Integer.MAX_VALUE - 16) {
-            throw new IOException(file + ": array '" + key + "' is " + e.getSize() + " bytes, too large to read");
+        if (e.size() > Integer.MAX_VALUE - 16) {
+            throw new IOException(file + ": array '" + key + "' is " + e.size() + " bytes, too large to read");
         }
-        byte[] bytes;
-        try (InputStream in = zip.getInputStream(e)) {
-            bytes = in.readAllBytes();
-        } catch (ZipException ex) {
-            throw new IOException(file + ": member '" + e.getName() + "' is damaged: " + ex.getMessage(), ex);
-        }
-        try {
-            return NpyArray.parse(bytes, file + "!" + e.getName());
-        } catch (IllegalArgumentException ex) {
+        try (ZipArchive.MemberReader reader = zip.reader(e); Arena scratch = Arena.ofConfined()) {
+            MemorySegment bytes = scratch.allocate(e.size());
+            reader.readFully(bytes);
+            return NpyArray.parse(bytes.toArray(ValueLayout.JAVA_BYTE), file + "!" + e.name());
+        } catch (CheckpointException ex) {
             throw new IOException(ex.getMessage(), ex);
         }
     }
 
     @Override
     public void close() throws IOException {
-        zip.close();
+        arena.close();
     }
 }

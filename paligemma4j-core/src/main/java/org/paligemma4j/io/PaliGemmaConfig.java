@@ -26,6 +26,14 @@ public record PaliGemmaConfig(
 
     private static final Set<String> TEXT_MODEL_TYPES = Set.of("gemma", "gemma2");
 
+    /*
+     * Bounds on the sizes a config may state. Binding builds a table of every tensor the sizes imply and the model
+     * allocates buffers from them, so a damaged config (a layer count of 2^31) must be refused here, not explored.
+     * They are far above every published PaliGemma (27 SigLIP layers, 46 decoder layers, width 4608, 257,216 tokens).
+     */
+    static final int MAX_LAYERS = 1024, MAX_WIDTH = 1 << 16, MAX_MLP = 1 << 20, MAX_HEADS = 1024, MAX_HEAD_DIM = 4096,
+            MAX_VOCAB = 1 << 24, MAX_IMAGE_SIZE = 8192, MAX_POSITIONS = 1 << 24;
+
     /** Image tokens in every prompt (256 at 224 px). */
     public int numImageTokens() {
         return vision.numImageTokens();
@@ -33,8 +41,78 @@ public record PaliGemmaConfig(
 
     /** Reads {@code dir/config.json}. */
     public static PaliGemmaConfig load(Path dir) {
-        Path file = dir.resolve("config.json");
+        return loadFile(dir.resolve("config.json"));
+    }
+
+    /** Reads a Hugging Face PaliGemma config file of any name (e.g. one given with {@code --config}). */
+    public static PaliGemmaConfig loadFile(Path file) {
         return parse(new JsonFields(JsonFields.readObject(file), file.toString()));
+    }
+
+    /**
+     * This config as a Hugging Face {@code config.json} that {@link #loadFile} reads back to an equal config, every
+     * field explicit (e.g. to save a config inferred from a big_vision checkpoint beside converted weights).
+     */
+    public String toJson() {
+        com.fasterxml.jackson.databind.node.JsonNodeFactory f = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+        com.fasterxml.jackson.databind.node.ObjectNode root = f.objectNode();
+        root.putArray("architectures").add("PaliGemmaForConditionalGeneration");
+        root.put("model_type", "paligemma");
+        root.put("projection_dim", projectionDim);
+        root.put("image_token_index", imageTokenIndex);
+        root.put("pad_token_id", padTokenId);
+        root.put("bos_token_id", bosTokenId);
+        var eos = root.putArray("eos_token_id");
+        for (int id : eosTokenIds) eos.add(id);
+        root.put("torch_dtype", torchDtype);
+        var t = root.putObject("text_config");
+        t.put("model_type", text.modelType());
+        t.put("vocab_size", text.vocabSize());
+        t.put("hidden_size", text.hiddenSize());
+        t.put("intermediate_size", text.intermediateSize());
+        t.put("num_hidden_layers", text.numHiddenLayers());
+        t.put("num_attention_heads", text.numAttentionHeads());
+        t.put("num_key_value_heads", text.numKeyValueHeads());
+        t.put("head_dim", text.headDim());
+        t.put("rms_norm_eps", text.rmsNormEps());
+        t.put("rope_theta", text.ropeTheta());
+        t.put("max_position_embeddings", text.maxPositionEmbeddings());
+        t.put("hidden_activation", text.hiddenActivation());
+        t.put("attention_bias", text.attentionBias());
+        t.put("tie_word_embeddings", text.tieWordEmbeddings());
+        if (text.isGemma2()) {
+            t.put("query_pre_attn_scalar", text.queryPreAttnScalar());
+            t.put("attn_logit_softcapping", text.attnLogitSoftcap());
+            t.put("final_logit_softcapping", text.finalLogitSoftcap());
+            t.put("sliding_window", text.slidingWindow());
+            var types = t.putArray("layer_types");
+            for (boolean sliding : text.slidingLayers()) types.add(sliding ? "sliding_attention" : "full_attention");
+        }
+        var v = root.putObject("vision_config");
+        v.put("model_type", "siglip_vision_model");
+        v.put("hidden_size", vision.hiddenSize());
+        v.put("intermediate_size", vision.intermediateSize());
+        v.put("num_hidden_layers", vision.numHiddenLayers());
+        v.put("num_attention_heads", vision.numAttentionHeads());
+        v.put("num_channels", vision.numChannels());
+        v.put("image_size", vision.imageSize());
+        v.put("patch_size", vision.patchSize());
+        v.put("layer_norm_eps", vision.layerNormEps());
+        v.put("hidden_act", vision.hiddenAct());
+        v.put("projection_dim", projectionDim);
+        return root.toPrettyString() + "\n";
+    }
+
+    public PaliGemmaConfig withText(TextConfig newText) {
+        return new PaliGemmaConfig(vision, newText, projectionDim, imageTokenIndex, padTokenId, bosTokenId, eosTokenIds, torchDtype);
+    }
+
+    public PaliGemmaConfig withImageTokenIndex(int index) {
+        return new PaliGemmaConfig(vision, text, projectionDim, index, padTokenId, bosTokenId, eosTokenIds, torchDtype);
+    }
+
+    public PaliGemmaConfig withTorchDtype(String dtype) {
+        return new PaliGemmaConfig(vision, text, projectionDim, imageTokenIndex, padTokenId, bosTokenId, eosTokenIds, dtype);
     }
 
     static PaliGemmaConfig parse(JsonFields root) {
@@ -51,14 +129,14 @@ public record PaliGemmaConfig(
         if (textFields == null) {
             throw new CheckpointException(where + ": missing 'text_config' (the Gemma decoder's configuration)");
         }
-        int projectionDim = root.intOr("projection_dim", 2048);
+        int projectionDim = root.intOr("projection_dim", 2048, 1, MAX_WIDTH);
         VisionConfig vision = parseVision(root.child("vision_config"), where, projectionDim);
         TextConfig text = parseText(textFields);
-        int imageToken = root.has("image_token_index") ? root.intOr("image_token_index", 256000)
-                : root.intOr("image_token_id", 256000);
+        int imageToken = root.has("image_token_index") ? root.intOr("image_token_index", 256000, 0, MAX_VOCAB)
+                : root.intOr("image_token_id", 256000, 0, MAX_VOCAB);
         return new PaliGemmaConfig(vision, text, projectionDim, imageToken,
-                root.intOr("pad_token_id", textFields.intOr("pad_token_id", 0)),
-                root.intOr("bos_token_id", textFields.intOr("bos_token_id", 2)),
+                root.intOr("pad_token_id", textFields.intOr("pad_token_id", 0, -1, MAX_VOCAB), -1, MAX_VOCAB),
+                root.intOr("bos_token_id", textFields.intOr("bos_token_id", 2, 0, MAX_VOCAB), 0, MAX_VOCAB),
                 root.intsOr("eos_token_id", textFields.intsOr("eos_token_id", new int[] {1})),
                 root.stringOr("torch_dtype", root.stringOr("dtype", "float32")));
     }
@@ -76,14 +154,14 @@ public record PaliGemmaConfig(
         checkTanhGelu(v.where(), "hidden_act", act);
         try {
             return new VisionConfig(
-                v.intOr("hidden_size", 768),
-                v.intOr("intermediate_size", 3072),
-                v.intOr("num_hidden_layers", 12),
-                v.intOr("num_attention_heads", 12),
-                v.intOr("num_channels", 3),
-                v.intOr("image_size", 224),
-                v.intOr("patch_size", 16),
-                v.doubleOr("layer_norm_eps", 1e-6),
+                v.intOr("hidden_size", 768, 1, MAX_WIDTH),
+                v.intOr("intermediate_size", 3072, 1, MAX_MLP),
+                v.intOr("num_hidden_layers", 12, 1, MAX_LAYERS),
+                v.intOr("num_attention_heads", 12, 1, MAX_HEADS),
+                v.intOr("num_channels", 3, 1, 4),
+                v.intOr("image_size", 224, 1, MAX_IMAGE_SIZE),
+                v.intOr("patch_size", 16, 1, MAX_IMAGE_SIZE),
+                v.positiveOr("layer_norm_eps", 1e-6, true),
                 act,
                 projectionDim);
         } catch (IllegalArgumentException e) {
@@ -98,12 +176,12 @@ public record PaliGemmaConfig(
                     + "\"; supported decoders are \"gemma\" (PaliGemma 1) and \"gemma2\" (PaliGemma 2)");
         }
         boolean gemma2 = type.equals("gemma2");
-        int layers = t.intOr("num_hidden_layers", gemma2 ? 26 : 28);
-        int headDim = t.intOr("head_dim", 256);
+        int layers = t.intOr("num_hidden_layers", gemma2 ? 26 : 28, 1, MAX_LAYERS);
+        int headDim = t.intOr("head_dim", 256, 1, MAX_HEAD_DIM);
         // Gemma's MLP activation: hidden_activation wins; Gemma 1 configs often give only hidden_act.
         String activation = t.stringOr("hidden_activation", t.stringOr("hidden_act", "gelu_pytorch_tanh"));
         checkTanhGelu(t.where(), "hidden_activation", activation);
-        Integer window = gemma2 ? Integer.valueOf(t.intOr("sliding_window", 4096)) : null;
+        Integer window = gemma2 ? Integer.valueOf(t.intOr("sliding_window", 4096, 1, Integer.MAX_VALUE)) : null;
         boolean[] sliding = new boolean[layers];
         if (gemma2) {
             var layerTypes = t.node().get("layer_types");
@@ -122,20 +200,20 @@ public record PaliGemmaConfig(
         try {
             return new TextConfig(
                 type,
-                t.intOr("vocab_size", 256000),
-                t.intOr("hidden_size", gemma2 ? 2304 : 3072),
-                t.intOr("intermediate_size", gemma2 ? 9216 : 24576),
+                t.intOr("vocab_size", 256000, 1, MAX_VOCAB),
+                t.intOr("hidden_size", gemma2 ? 2304 : 3072, 1, MAX_WIDTH),
+                t.intOr("intermediate_size", gemma2 ? 9216 : 24576, 1, MAX_MLP),
                 layers,
-                t.intOr("num_attention_heads", gemma2 ? 8 : 16),
-                t.intOr("num_key_value_heads", gemma2 ? 4 : 16),
+                t.intOr("num_attention_heads", gemma2 ? 8 : 16, 1, MAX_HEADS),
+                t.intOr("num_key_value_heads", gemma2 ? 4 : 16, 1, MAX_HEADS),
                 headDim,
-                t.doubleOr("rms_norm_eps", 1e-6),
-                t.doubleOr("rope_theta", 10000.0),
-                t.intOr("max_position_embeddings", 8192),
+                t.positiveOr("rms_norm_eps", 1e-6, true),
+                t.positiveOr("rope_theta", 10000.0, false),
+                t.intOr("max_position_embeddings", 8192, 1, MAX_POSITIONS),
                 activation,
-                gemma2 ? t.doubleOr("query_pre_attn_scalar", 256) : headDim,
-                gemma2 ? t.doubleOrDefaultUnlessNull("attn_logit_softcapping", 50.0) : null,
-                gemma2 ? t.doubleOrDefaultUnlessNull("final_logit_softcapping", 30.0) : null,
+                gemma2 ? t.positiveOr("query_pre_attn_scalar", 256, false) : headDim,
+                gemma2 ? positiveUnlessNull(t, "attn_logit_softcapping", 50.0) : null,
+                gemma2 ? positiveUnlessNull(t, "final_logit_softcapping", 30.0) : null,
                 window,
                 sliding,
                 gemma2,
@@ -144,6 +222,12 @@ public record PaliGemmaConfig(
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(t.where() + ": " + e.getMessage());
         }
+    }
+
+    /** A soft cap: absent → the default, null → none, else a finite number > 0 (tanh(x / cap) · cap). */
+    private static Double positiveUnlessNull(JsonFields t, String key, double dflt) {
+        Double v = t.doubleOrDefaultUnlessNull(key, dflt);
+        return v == null ? null : t.positiveOr(key, dflt, false);
     }
 
     /** Every PaliGemma uses GELU with the tanh approximation; anything else would silently differ. */

@@ -64,4 +64,11 @@ public record TextConfig(
     public boolean[] slidingLayers() {
         return slidingLayers.clone();
     }
+
+    /** This config with another vocabulary size (e.g. fitted to a checkpoint's embedding rows). */
+    public TextConfig withVocabSize(int vocab) {
+        return new TextConfig(modelType, vocab, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+                numKeyValueHeads, headDim, rmsNormEps, ropeTheta, maxPositionEmbeddings, hiddenActivation, queryPreAttnScalar,
+                attnLogitSoftcap, finalLogitSoftcap, slidingWindow, slidingLayers, postNorms, attentionBias, tieWordEmbeddings);
+    }
 }

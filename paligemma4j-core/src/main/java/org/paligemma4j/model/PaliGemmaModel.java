@@ -4,6 +4,7 @@ import static org.paligemma4j.io.WeightNames.projector;
 
 import java.nio.file.Path;
 import org.paligemma4j.io.Checkpoint;
+import org.paligemma4j.io.ModelSource;
 import org.paligemma4j.io.ModelWeights;
 import org.paligemma4j.io.PaliGemmaConfig;
 import org.paligemma4j.io.SafeTensor;
@@ -25,11 +26,11 @@ public final class PaliGemmaModel implements AutoCloseable {
     private final GemmaDecoder decoder;
     private final WeightFormat format;
 
-    private PaliGemmaModel(Path directory, PaliGemmaConfig config, Checkpoint checkpoint, WeightFormat format) {
+    private PaliGemmaModel(Path directory, PaliGemmaConfig config, String configName, Checkpoint checkpoint, WeightFormat format) {
         this.directory = directory;
         this.config = config;
         this.checkpoint = checkpoint;
-        ModelWeights weights = ModelWeights.bind(checkpoint, config);
+        ModelWeights weights = ModelWeights.bind(checkpoint, config, configName);
         this.format = format;
         this.vision = new SiglipVisionEncoder(weights, config.vision(), format);
         this.projector = new Linear(weights, projector("weight"), projector("bias"), format);
@@ -46,10 +47,26 @@ public final class PaliGemmaModel implements AutoCloseable {
      * quantized to int8/int4 while loading (the mapped originals are then released).
      */
     public static PaliGemmaModel open(Path directory, WeightFormat format) {
-        PaliGemmaConfig config = PaliGemmaConfig.load(directory);
-        Checkpoint checkpoint = Checkpoint.open(directory);
+        return open(ModelSource.of(directory), format);
+    }
+
+    /** Opens the model of {@code source} (a Hugging Face directory or a big_vision npz, with its config override). */
+    public static PaliGemmaModel open(ModelSource source, WeightFormat format) {
+        ModelSource.Weights weights = source.openWeights();
+        return open(weights.checkpoint(), weights.config(), weights.configName(), format);
+    }
+
+    /**
+     * Binds {@code checkpoint} to {@code config}; the model owns the checkpoint from here on (closes it, also when
+     * binding fails).
+     */
+    public static PaliGemmaModel open(Checkpoint checkpoint, PaliGemmaConfig config, WeightFormat format) {
+        return open(checkpoint, config, ModelWeights.defaultConfigName(checkpoint), format);
+    }
+
+    private static PaliGemmaModel open(Checkpoint checkpoint, PaliGemmaConfig config, String configName, WeightFormat format) {
         try {
-            PaliGemmaModel model = new PaliGemmaModel(directory, config, checkpoint, format);
+            PaliGemmaModel model = new PaliGemmaModel(checkpoint.directory(), config, configName, checkpoint, format);
             if (format != WeightFormat.AS_STORED) {
                 // Every weight now lives on the heap (quantized, or copied as small float arrays): the pages
                 // quantizing touched at tensor edges, and the small tensors', can leave resident memory.
@@ -70,14 +87,19 @@ public final class PaliGemmaModel implements AutoCloseable {
      */
     public static PaliGemmaModel open(Path directory, WeightFormat format, LoraAdapter adapter) {
         PaliGemmaModel model = open(directory, format);
-        if (adapter != null) {
-            model.vision.attach(adapter);
-            model.projector.attach(adapter);
-            model.decoder.attach(adapter);
-        }
+        model.attach(adapter);
         return model;
     }
 
+    /** Applies {@code adapter}'s modules to the layers they adapt, at inference (null: none). */
+    public void attach(LoraAdapter adapter) {
+        if (adapter == null) return;
+        vision.attach(adapter);
+        projector.attach(adapter);
+        decoder.attach(adapter);
+    }
+
+    /** The model directory, or the big_vision {@code .npz} file the weights came from. */
     public Path directory() {
         return directory;
     }

@@ -86,8 +86,8 @@ final class HfTokenizerJsonReader {
 
         Map<String, Integer> vocab = bpe.vocab;
         List<AddedToken> added = new ArrayList<>();
-        int size = 0;
-        for (int id : vocab.values()) size = Math.max(size, id + 1);
+        long size = 0;
+        for (int id : vocab.values()) size = Math.max(size, id + 1L);
         if (addedTokens != null && !addedTokens.isNull()) {
             for (JsonNode t : addedTokens) {
                 AddedToken token = addedToken(t, source);
@@ -98,10 +98,16 @@ final class HfTokenizerJsonReader {
                     }
                 }
                 added.add(token);
-                size = Math.max(size, token.id() + 1);
+                size = Math.max(size, token.id() + 1L);
             }
         }
-        String[] pieces = new String[size];
+        // Every id below the largest must name a token (checked below), so a larger id is damage: refuse it before
+        // allocating a table that size.
+        if (size > (long) vocab.size() + added.size()) {
+            throw new TokenizerFormatException(source + ": token id " + (size - 1) + " is larger than the "
+                    + (vocab.size() + added.size()) + " tokens of model.vocab and added_tokens can number");
+        }
+        String[] pieces = new String[(int) size];
         for (Map.Entry<String, Integer> e : vocab.entrySet()) {
             if (pieces[e.getValue()] != null) {
                 throw new TokenizerFormatException(source + ": model.vocab gives id " + e.getValue() + " to both '"
@@ -109,7 +115,7 @@ final class HfTokenizerJsonReader {
             }
             pieces[e.getValue()] = e.getKey();
         }
-        PieceType[] types = new PieceType[size];
+        PieceType[] types = new PieceType[pieces.length];
         for (int id = 0; id < size; id++) {
             if (pieces[id] != null) {
                 types[id] = bpe.byteFallback && Vocabulary.byteValue(pieces[id]) >= 0 ? PieceType.BYTE : PieceType.NORMAL;

@@ -66,6 +66,9 @@ final class SidecarTokens {
             return JSON.readTree(file.toFile());
         } catch (JacksonException e) {
             throw new TokenizerFormatException(file + ": invalid JSON: " + e.getOriginalMessage(), e);
+        } catch (java.io.CharConversionException e) {
+            // Jackson guesses the encoding from the first bytes; damaged ones can make it read UTF-32 garbage.
+            throw new TokenizerFormatException(file + ": invalid JSON text: " + e.getMessage(), e);
         }
     }
 }

@@ -49,18 +49,32 @@ final class TokenizerLoader {
         byte[] data = Files.readAllBytes(file);
         Map<Integer, String> sidecar = sidecarDir == null ? Map.of() : SidecarTokens.read(sidecarDir);
         String source = file.toString();
-        if (data.length >= 2 && (data[0] & 0xFF) == 0x1F && (data[1] & 0xFF) == 0x8B) {
-            return fromHfJson(gunzip(data, source), sidecar, source);
+        // Errors about the added tokens name the files they came from as well as the vocabulary's.
+        String sidecarSource = source;
+        if (sidecarDir != null) {
+            java.util.List<String> files = new java.util.ArrayList<>();
+            for (String name : new String[] {"added_tokens.json", "tokenizer_config.json"}) {
+                if (Files.isRegularFile(sidecarDir.resolve(name))) files.add(sidecarDir.resolve(name).toString());
+            }
+            if (!files.isEmpty()) sidecarSource = source + " with the added tokens of " + String.join(" and ", files);
         }
-        if (looksLikeJson(data)) return fromHfJson(data, sidecar, source);
-        return fromSentencePiece(data, sidecar, source);
+        if (data.length >= 2 && (data[0] & 0xFF) == 0x1F && (data[1] & 0xFF) == 0x8B) {
+            return fromHfJson(gunzip(data, source), sidecar, source, sidecarSource);
+        }
+        if (looksLikeJson(data)) return fromHfJson(data, sidecar, source, sidecarSource);
+        return fromSentencePiece(data, sidecar, source, sidecarSource);
     }
 
     static Tokenizer fromSentencePiece(byte[] data, Map<Integer, String> sidecar, String source) throws TokenizerFormatException {
+        return fromSentencePiece(data, sidecar, source, source);
+    }
+
+    static Tokenizer fromSentencePiece(byte[] data, Map<Integer, String> sidecar, String source, String sidecarSource)
+            throws TokenizerFormatException {
         SentencePieceModelReader.Model m = SentencePieceModelReader.read(data, source);
-        Extended v = extend(m.pieces(), m.types(), sidecar, source);
+        Extended v = extend(m.pieces(), m.types(), sidecar, sidecarSource);
         float[] scores = Arrays.copyOf(m.scores(), v.pieces.length);
-        Vocabulary vocab = new Vocabulary(v.pieces, scores, v.types, source);
+        Vocabulary vocab = new Vocabulary(v.pieces, scores, v.types, sidecarSource);
         if (vocab.unkId() < 0) throw new TokenizerFormatException(source + ": no piece of type UNKNOWN (<unk>)");
         TextEncoder encoder = new SentencePieceEncoder(vocab, m.byteFallback(), m.escapeWhitespaces());
         return new Tokenizer(vocab, encoder, m.unkSurface(), idOf(vocab, m.bosPiece()), idOf(vocab, m.eosPiece()),
@@ -68,11 +82,16 @@ final class TokenizerLoader {
     }
 
     static Tokenizer fromHfJson(byte[] json, Map<Integer, String> sidecar, String source) throws TokenizerFormatException {
+        return fromHfJson(json, sidecar, source, source);
+    }
+
+    static Tokenizer fromHfJson(byte[] json, Map<Integer, String> sidecar, String source, String sidecarSource)
+            throws TokenizerFormatException {
         HfTokenizerJsonReader.Model m = HfTokenizerJsonReader.read(json, source);
         byte[][] utf8 = new byte[m.pieces().length][];
         for (int i = 0; i < utf8.length; i++) utf8[i] = m.pieces()[i].getBytes(StandardCharsets.UTF_8);
-        Extended v = extend(utf8, m.types(), sidecar, source);
-        Vocabulary vocab = new Vocabulary(v.pieces, new float[v.pieces.length], v.types, source);
+        Extended v = extend(utf8, m.types(), sidecar, sidecarSource);
+        Vocabulary vocab = new Vocabulary(v.pieces, new float[v.pieces.length], v.types, sidecarSource);
         return new Tokenizer(vocab, m.encoder(vocab), " \u2047 ", idOf(vocab, "<bos>"), idOf(vocab, "<eos>"),
                 idOf(vocab, "<pad>"), "Hugging Face tokenizer.json BPE " + source);
     }
@@ -85,8 +104,15 @@ final class TokenizerLoader {
      */
     private static Extended extend(byte[][] pieces, PieceType[] types, Map<Integer, String> sidecar, String source)
             throws TokenizerFormatException {
-        int size = pieces.length;
-        for (int id : sidecar.keySet()) size = Math.max(size, id + 1);
+        long largest = pieces.length;
+        for (int id : sidecar.keySet()) largest = Math.max(largest, id + 1L);
+        // Ids past the vocabulary must be filled by added tokens without gaps (checked below); a larger id is damage,
+        // refused before tables that size are allocated.
+        if (largest > (long) pieces.length + sidecar.size()) {
+            throw new TokenizerFormatException(source + ": the checkpoint's added token id " + (largest - 1) + " lies past the "
+                    + pieces.length + " pieces of the vocabulary and the " + sidecar.size() + " added tokens");
+        }
+        int size = (int) largest;
         byte[][] allPieces = Arrays.copyOf(pieces, size);
         PieceType[] allTypes = Arrays.copyOf(types, size);
         for (Map.Entry<Integer, String> e : sidecar.entrySet()) {
