@@ -24,8 +24,18 @@ import picocli.CommandLine.Option;
                 "  paligemma serve --model paligemma2-3b-mix-224 --quant q8",
                 "  PALIGEMMA_API_KEY=secret paligemma serve --model DIR --host 0.0.0.0 --port 9000"})
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model", paramLabel = "DIR", description = "Hugging Face PaliGemma model directory (default: $PALIGEMMA_MODEL).")
+    @Option(names = "--model", paramLabel = "DIR|NPZ",
+            description = "Hugging Face PaliGemma model directory, a Hub id owner/name[@revision], or a big_vision .npz (default: $PALIGEMMA_MODEL).")
     Path model;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Hugging Face config.json to use instead of the model's.")
+    Path config;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.model or tokenizer.json to use instead of the model's (needed with an .npz).")
+    Path tokenizer;
+
+    @Option(names = "--adapter", paramLabel = "ADAPTER_DIR", description = "Serve with a PEFT LoRA adapter applied.")
+    Path adapter;
 
     @Option(names = "--quant", paramLabel = "none|q8|q4", defaultValue = "none",
             description = "Weight format while serving: none (as stored), q8 or q4 (default: ${DEFAULT-VALUE}).")
@@ -97,7 +107,10 @@ final class ServeCommand implements Callable<Integer> {
         ModelOptions modelOptions = new ModelOptions();
         modelOptions.model = model;
         modelOptions.threads = threads;
-        Path dir = modelOptions.resolve();
+        modelOptions.config = config;
+        modelOptions.tokenizer = tokenizer;
+        org.paligemma4j.io.ModelSource source = modelOptions.source();
+        Path dir = source.path();
         if (timeoutSeconds < 1) throw new CliException("--timeout must be at least 1 second");
         if (allowFiles != null && !Files.isDirectory(allowFiles)) throw new CliException(allowFiles + ": --allow-files needs an existing folder");
         MaskDecoder decoder = vae == null ? null : MaskDecoder.load(vae);
@@ -113,7 +126,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         PaliGemmaServer server;
         try {
-            server = PaliGemmaServer.start(options, () -> ModelLoading.open(dir, true, format));
+            server = PaliGemmaServer.start(options, () -> ModelLoading.open(source, adapter, true, format));
         } catch (IllegalStateException e) {
             throw new CliException(e.getMessage());
         }
