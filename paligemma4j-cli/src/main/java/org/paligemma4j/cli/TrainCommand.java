@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
                 "per line (image paths absolute or relative to the file's folder). With --lora-init ADAPTER, train that LoRA adapter's A and",
                 "B (the model stays frozen) and write the adapter in PEFT's format to --out; with --full, train the parts named by --train",
                 "(float32 master weights, the rest frozen as stored) and write the whole model to --out. Each step prints its loss; --out",
-                "also gets training_log.jsonl, and with --save-every N a resumable checkpoint-STEP folder every N steps (--resume DIR)."})
+                "also gets training_log.jsonl (with the same as training_log.csv and the loss curve as loss_curve.png), and with --save-every N a resumable checkpoint-STEP folder every N steps (--resume DIR)."})
 final class TrainCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
@@ -190,6 +190,7 @@ final class TrainCommand implements Callable<Integer> {
                         }
                     });
                 }
+                TrainingLogReport.write(out);
                 if (adapter != null) adapter.save(out);
                 else training.saveModel(out);
                 System.out.println("wrote the " + (adapter != null ? "adapter" : "model") + " after " + steps + " steps to " + out);

@@ -60,6 +60,13 @@ class FineTuningRunTest {
         List<Double> losses = losses(model.resolve("training_log.jsonl"));
         double last = losses.get(losses.size() - 1);
         assertTrue(last < 0.05, "loss after 80 steps on 16 examples: " + last + " (first " + losses.get(0) + ")");
+        // The same log as CSV (a header and one row per step) and the loss curve as a picture.
+        List<String> csv = Files.readAllLines(model.resolve("training_log.csv"));
+        assertEquals("step,loss,lr,grad_norm,tokens,seconds,val_loss", csv.get(0));
+        assertEquals(81, csv.size());
+        assertTrue(csv.get(80).startsWith("80," + losses.get(79)), csv.get(80));
+        var curve = javax.imageio.ImageIO.read(model.resolve("loss_curve.png").toFile());
+        assertEquals(800, curve.getWidth());
         // The saved checkpoint opens in the inference path and answers what it learned.
         for (int i : new int[] {0, 5, 10}) {
             r = CliRunner.run("generate", "--model", model.toString(), "--image", Fixtures.path("images", IMAGES[i % 3]).toString(),
