@@ -21,9 +21,9 @@ import org.paligemma4j.tensor.WeightFormat;
  * requests running at once through {@link Engine} (the engine {@code paligemma serve} uses), each request with its
  * own random image (so nothing comes from the feature cache) and greedy decoding of a fixed number of tokens.
  *
- * <p>Aggregate decode rate = every request's decoded tokens (after its first) / the wall time from the earliest
- * decode start to the last decode end; time to first token is from submission (queueing for a batch place,
- * image encoding and prefill included; requests are admitted one per step). One warm-up round runs first.
+ * <p>Aggregate decode rate = the tokens chosen while all requests of a round decode together (after the last one's
+ * prefill, before the first one ends) / that time; time to first token is from submission (queueing for a batch
+ * place, image encoding and prefill included; requests are admitted one per step). One warm-up round runs first.
  *
  * <p>Run from the repository root after {@code mvn -q package -DskipTests}:
  * {@code java --add-modules jdk.incubator.vector -Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0
@@ -62,29 +62,39 @@ public final class BatchingBench {
         }
     }
 
-    /** Runs {@code c} requests at once; returns {aggregate decode tok/s, mean TTFT s, max TTFT s}. */
+    /**
+     * Runs {@code c} requests at once; returns {aggregate decode tok/s, mean TTFT s, max TTFT s}. The decode rate is
+     * measured while all {@code c} requests are decoding together: from the moment the last of them has its first
+     * token (every prefill done) to the moment the first of them ends, counting every token chosen in between. (The
+     * engine admits one request per step, so before that moment decode steps alternate with the others' prefills.)
+     */
     static double[] round(Engine engine, PaliGemma model, int c, int newTokens, SplittableRandom random) throws InterruptedException {
         int size = model.model().config().vision().imageSize();
         GenerationOptions options = GenerationOptions.defaults().withMaxNewTokens(newTokens);
         List<Generation> running = new ArrayList<>();
+        List<List<Long>> tokenTimes = new ArrayList<>();
         for (int i = 0; i < c; i++) {
             byte[] rgb = new byte[size * size * 3];
             random.nextBytes(rgb);
-            running.add(engine.submit(GenerationRequest.of(new RgbImage(size, size, rgb), "caption en", options), null));
+            List<Long> times = java.util.Collections.synchronizedList(new ArrayList<>());
+            tokenTimes.add(times);
+            running.add(engine.submit(GenerationRequest.of(new RgbImage(size, size, rgb), "caption en", options),
+                    (id, text) -> times.add(System.nanoTime())));
         }
-        double start = Double.MAX_VALUE, end = 0, ttftSum = 0, ttftMax = 0;
-        long decoded = 0;
+        double ttftSum = 0, ttftMax = 0;
         for (Generation g : running) {
             GenerationResult r = g.await();
-            var t = r.timings();
-            double decodeStart = t.firstTokenSeconds();
-            start = Math.min(start, decodeStart);
-            end = Math.max(end, decodeStart + t.decodeSeconds());
-            decoded += t.decodedTokens();
-            ttftSum += t.firstTokenSeconds();
-            ttftMax = Math.max(ttftMax, t.firstTokenSeconds());
+            ttftSum += r.timings().firstTokenSeconds();
+            ttftMax = Math.max(ttftMax, r.timings().firstTokenSeconds());
         }
-        // Each request's timings count from its own submission; all were submitted together, within microseconds.
-        return new double[] {decoded / (end - start), ttftSum / c, ttftMax};
+        long allDecoding = 0, firstEnd = Long.MAX_VALUE;
+        for (List<Long> times : tokenTimes) {
+            allDecoding = Math.max(allDecoding, times.getFirst());
+            firstEnd = Math.min(firstEnd, times.getLast());
+        }
+        long tokens = 0;
+        for (List<Long> times : tokenTimes) for (long t : times) if (t > allDecoding && t <= firstEnd) tokens++;
+        double window = (firstEnd - allDecoding) / 1e9;
+        return new double[] {window > 0 ? tokens / window : Double.NaN, ttftSum / c, ttftMax};
     }
 }
