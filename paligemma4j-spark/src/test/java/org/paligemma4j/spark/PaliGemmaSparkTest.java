@@ -68,11 +68,20 @@ class PaliGemmaSparkTest {
             list.map(Path::toString).sorted().forEach(files::add);
         }
         assertEquals(40, files.size());
+        // The command line on the first copy of each source; the other copies hold the same bytes, so the same output.
+        Map<String, JsonNode> caption = new HashMap<>(), detect = new HashMap<>();
         for (String f : files) {
             if (UNREADABLE.contains(f)) continue;
-            CLI_CAPTION.put(f, cli("caption", "--model", MODEL, f, "--max-new-tokens", TOKENS, "--json"));
-            CLI_DETECT.put(f, cli("detect", "--model", MODEL, f, LABELS, "--max-new-tokens", TOKENS, "--json"));
+            String name = Path.of(f).getFileName().toString();
+            String source = name.substring(name.indexOf('_') + 1);
+            if (!caption.containsKey(source)) {
+                caption.put(source, cli("caption", "--model", MODEL, f, "--max-new-tokens", TOKENS, "--json"));
+                detect.put(source, cli("detect", "--model", MODEL, f, LABELS, "--max-new-tokens", TOKENS, "--json"));
+            }
+            CLI_CAPTION.put(f, caption.get(source));
+            CLI_DETECT.put(f, detect.get(source));
         }
+        assertEquals(3, caption.size());
         spark = SparkSession.builder().master("local[2]").appName("paligemma-spark-test")
                 .config("spark.ui.enabled", "false")
                 .config("spark.ui.showConsoleProgress", "false")
@@ -245,6 +254,86 @@ class PaliGemmaSparkTest {
         assertEquals(missing + ": no such file", byImage.get(missing).getAs("error"));
         assertTrue(((String) byImage.get(null).getAs("error")).contains("no image"), (String) byImage.get(null).getAs("error"));
         assertNull(byImage.get(files.getFirst()).getAs("error"));
+    }
+
+    @Test
+    void tasksAndPromptsPerRowEqualTheCommandLine() throws IOException {
+        String shapes = Fixtures.path("images", "shapes_text.png").toString(), photo = Fixtures.path("images", "photo_like.jpg").toString();
+        String gray = Fixtures.path("images", "tiny_gray.png").toString();
+        String vae = Fixtures.path("segmentation", "vae-oid.random.npz").toString();
+        String[][] cases = {
+                {shapes, "ocr", null}, {photo, "ask", "what is in the image?"}, {gray, "generate", "caption es"},
+                {shapes, "detect", "boat ; cat"}, {gray, "segment", "house"}, {photo, null, "de"}, {shapes, "paint", null},
+                {photo, "answer", null}};
+        JsonNode[] expected = {
+                cli("ocr", "--model", MODEL, shapes, "--max-new-tokens", TOKENS, "--json"),
+                cli("ask", "--model", MODEL, photo, "what is in the image?", "--max-new-tokens", TOKENS, "--json"),
+                cli("generate", "--model", MODEL, "--image", gray, "--prompt", "caption es", "--max-new-tokens", TOKENS, "--json"),
+                cli("detect", "--model", MODEL, shapes, "boat ; cat", "--max-new-tokens", TOKENS, "--json"),
+                cli("segment", "--model", MODEL, gray, "house", "--vae", vae, "--max-new-tokens", TOKENS, "--json"),
+                cli("caption", "--model", MODEL, photo, "--lang", "de", "--max-new-tokens", TOKENS, "--json"),
+                null, null};
+        List<Row> input = new ArrayList<>();
+        for (String[] c : cases) input.add(RowFactory.create(c[0], c[1], c[2]));
+        var schema = DataTypes.createStructType(List.of(DataTypes.createStructField("file", DataTypes.StringType, false),
+                DataTypes.createStructField("task", DataTypes.StringType, true), DataTypes.createStructField("prompt", DataTypes.StringType, true)));
+        PaliGemmaTransform t = PaliGemmaTransform.forModel(MODEL).withMaxNewTokens(Integer.parseInt(TOKENS)).withImageColumn("file")
+                .withTaskColumn("task").withPromptColumn("prompt").withMaskDecoder(vae);
+        List<Row> rows = t.transform(spark.createDataFrame(input, schema).coalesce(1)).collectAsList();
+        assertEquals(List.of("file", "task", "prompt", "text", "objects", "error"), List.of(rows.getFirst().schema().fieldNames()));
+        for (int i = 0; i < cases.length; i++) {
+            Row r = rows.get(i);
+            String what = Arrays.toString(cases[i]);
+            if (expected[i] == null) {
+                assertNull(r.getAs("text"), what);
+                assertTrue(((String) r.getAs("error")).startsWith(cases[i][0] + ": "), (String) r.getAs("error"));
+                continue;
+            }
+            assertNull(r.getAs("error"), what);
+            assertEquals(expected[i].get("text").asText(), r.getAs("text"), what);
+            JsonNode objects = expected[i].get("objects");
+            if (objects == null) {
+                assertNull(r.getAs("objects"), what);
+                continue;
+            }
+            List<Row> got = r.getList(r.fieldIndex("objects"));
+            assertEquals(objects.size(), got.size(), what);
+            for (int k = 0; k < got.size(); k++) {
+                assertObjectEquals(objects.get(k), got.get(k), what + " object " + k);
+                JsonNode mask = objects.get(k).get("mask");
+                if (mask == null || mask.isNull()) {
+                    assertTrue(got.get(k).isNullAt(got.get(k).fieldIndex("mask_rle")), what);
+                } else {
+                    Row rle = got.get(k).getAs("mask_rle");
+                    assertEquals(mask.get("rle").get("counts").toString(), rle.getList(1).toString().replace(" ", ""), what);
+                }
+            }
+        }
+        assertTrue(((String) rows.get(6).getAs("error")).contains("unknown task 'paint'"));
+        assertTrue(((String) rows.get(7).getAs("error")).contains("answer needs a question"));
+    }
+
+    @Test
+    void jobReadsAParquetTableOfImageBytes() throws IOException {
+        String table = dir.resolve("table.parquet").toString();
+        spark.read().format("binaryFile").load(images.toString()).write().parquet(table);
+        Path out = dir.resolve("table-captions.jsonl");
+        assertEquals(0, PaliGemmaSparkJob.run("--model", MODEL, "--input", table, "--task", "caption",
+                "--max-new-tokens", TOKENS, "--output", out.toString()));
+        List<String> lines = Files.readAllLines(out);
+        assertEquals(40, lines.size());
+        int failed = 0;
+        for (String l : lines) {
+            JsonNode line = JSON.readTree(l);
+            String file = Path.of(java.net.URI.create(line.get("image").asText())).toString();
+            if (UNREADABLE.contains(file)) {
+                failed++;
+                assertTrue(line.get("error").asText().contains(images.relativize(Path.of(file)).toString()), l);
+            } else {
+                assertEquals(CLI_CAPTION.get(file).get("text").asText(), line.get("text").asText(), file);
+            }
+        }
+        assertEquals(2, failed);
     }
 
     @Test
