@@ -102,6 +102,13 @@ public final class PaliGemmaSparkJob {
         } catch (JobException | IOException | UncheckedIOException | IllegalArgumentException e) {
             err.println(NAME + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             return 1;
+        } catch (RuntimeException e) {
+            // Spark wraps what failed on an executor (a model it could not open, say) in layers of its own.
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+            err.println(NAME + ": the job failed: " + (root.getMessage() == null ? root.toString() : root.getMessage()));
+            if (System.getenv("PALIGEMMA_DEBUG") != null) e.printStackTrace(err);
+            return 1;
         }
     }
 

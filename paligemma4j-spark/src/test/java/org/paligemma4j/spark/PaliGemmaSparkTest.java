@@ -344,6 +344,10 @@ class PaliGemmaSparkTest {
         assertEquals(2, PaliGemmaSparkJob.run("--model", MODEL, "--input", images.toString(), "--task", "paint", "--output", "x.jsonl"));
         assertEquals(1, PaliGemmaSparkJob.run("--model", MODEL, "--input", dir.resolve("nothing-here").toString(), "--task", "ocr",
                 "--output", dir.resolve("x.jsonl").toString()));
+        assertEquals(1, PaliGemmaSparkJob.run("--model", dir.resolve("no-model").toString(), "--input", images.toString(), "--task", "ocr",
+                "--output", dir.resolve("x.jsonl").toString()));
+        assertEquals(1, PaliGemmaSparkJob.run("--model", MODEL, "--input", images.toString(), "--task", "ocr",
+                "--output", dir.resolve("no-folder/x.jsonl").toString()));
     }
 
     private static List<String> iterable(java.util.Iterator<String> it) {
