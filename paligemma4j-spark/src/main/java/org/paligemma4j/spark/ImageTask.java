@@ -9,11 +9,11 @@ import org.paligemma4j.tasks.TaskPrompts;
  * build theirs (through {@link TaskPrompts}), so a row's result equals the command line's for the same image.
  */
 public enum ImageTask {
-    /** {@code caption <lang>}; the argument, if any, is the language code. */
+    /** {@code caption <lang>}; the argument, if any, is the language code (or the whole {@code caption <lang>}). */
     CAPTION,
     /** {@code answer <lang> <question>}; the argument is the question. */
     ANSWER,
-    /** {@code ocr}; takes no argument. */
+    /** {@code ocr}; takes no argument (or {@code ocr} itself). */
     OCR,
     /** {@code detect a ; b}; the argument is the labels, separated by {@code ;}. */
     DETECT,
@@ -46,13 +46,17 @@ public enum ImageTask {
     public String prompt(String argument, String language) {
         boolean none = argument == null || argument.isBlank();
         return switch (this) {
-            case CAPTION -> TaskPrompts.caption(none ? language : argument.strip());
+            case CAPTION -> {
+                // The argument is a language code; the whole task prompt ("caption de") is taken too.
+                String a = none ? language : argument.strip();
+                yield TaskPrompts.caption(a.startsWith("caption ") ? a.substring("caption ".length()).strip() : a);
+            }
             case ANSWER -> {
                 if (none) throw new IllegalArgumentException("answer needs a question (the prompt)");
                 yield TaskPrompts.answer(language, argument);
             }
             case OCR -> {
-                if (!none) throw new IllegalArgumentException("ocr takes no prompt, got '" + argument + "'");
+                if (!none && !argument.strip().equals("ocr")) throw new IllegalArgumentException("ocr takes no prompt, got '" + argument + "'");
                 yield TaskPrompts.ocr();
             }
             case DETECT -> {

@@ -21,15 +21,4 @@ class ResultColumnsTest {
         Row full = ResultColumns.rle(BinaryMask.of(1, 2, new boolean[] {true, true}));
         assertEquals(List.of(0L, 2L), full.getList(1));
     }
-
-    @Test
-    void tasksParseAndBuildTheCommandLinesPrompts() {
-        assertEquals("caption en", ImageTask.parse("caption").prompt(null, "en"));
-        assertEquals("caption de", ImageTask.parse("CAPTION").prompt("de", "en"));
-        assertEquals("answer en how many?", ImageTask.parse("ask").prompt("  how many? ", "en"));
-        assertEquals("ocr", ImageTask.OCR.prompt("", "en"));
-        assertEquals("detect cat ; dog", ImageTask.DETECT.prompt("cat;dog", "en"));
-        assertEquals("segment cat", ImageTask.SEGMENT.prompt(" cat ", "en"));
-        assertEquals(" raw\\tprompt ", ImageTask.GENERATE.prompt(" raw\\tprompt ", "en"));
-    }
 }
