@@ -123,6 +123,50 @@ class PaliGemmaChatModelTest {
     }
 
     @Test
+    void stopSequencesEndTheTextBeforeThemWithFinishReasonStop() throws IOException {
+        String full = expected(PNG, "caption en", GenerationOptions.defaults().withMaxNewTokens(TOKENS)).text();
+        String stop = full.substring(full.length() / 2, full.length() / 2 + 3);
+        ChatResponse r = chat.chat(ChatRequest.builder().messages(UserMessage.from(ImageContent.from(PNG.toUri()),
+                TextContent.from("caption en"))).stopSequences(List.of(stop)).build());
+        GenerationResult want = expected(PNG, "caption en", GenerationOptions.defaults().withMaxNewTokens(TOKENS).withStopStrings(List.of(stop)));
+        assertEquals(want.text(), r.aiMessage().text());
+        assertFalse(r.aiMessage().text().contains(stop));
+        assertEquals(FinishReason.STOP, r.finishReason());
+    }
+
+    @Test
+    void concurrentChatsDecodeTogetherAndEachGetsItsOwnText() throws Exception {
+        Path[] images = {PNG, JPEG, Fixtures.path("images", "tiny_gray.png")};
+        String[] prompts = {"caption en", "ocr", "answer en what is this?", "caption de", "detect house", "caption fr"};
+        List<CompletableFuture<String>> answers = new ArrayList<>();
+        for (int i = 0; i < prompts.length; i++) {
+            Path image = images[i % images.length];
+            String prompt = prompts[i];
+            answers.add(CompletableFuture.supplyAsync(() -> chat.chat(UserMessage.from(ImageContent.from(image.toUri()),
+                    TextContent.from(prompt))).aiMessage().text()));
+        }
+        for (int i = 0; i < prompts.length; i++) {
+            String want = expected(images[i % images.length], prompts[i], GenerationOptions.defaults().withMaxNewTokens(TOKENS)).text();
+            assertEquals(want, answers.get(i).get(60, TimeUnit.SECONDS), prompts[i]);
+        }
+    }
+
+    @Test
+    void severalImagesWhenAllowedGiveTheLibrarysMultiImageText() throws IOException {
+        try (PaliGemmaChatModel several = PaliGemmaChatModel.builder().model(library).maxTokens(TOKENS).severalImages(true).build()) {
+            ChatResponse r = several.chat(UserMessage.from(ImageContent.from(PNG.toUri()), ImageContent.from(JPEG.toUri()),
+                    TextContent.from("caption en")));
+            GenerationResult want = library.generate(List.of(ImageLoader.load(PNG), ImageLoader.load(JPEG)), "caption en",
+                    GenerationOptions.defaults().withMaxNewTokens(TOKENS), null);
+            assertEquals(want.text(), r.aiMessage().text());
+            assertEquals(want.promptTokens(), r.tokenUsage().inputTokenCount());
+        }
+        // A model given to the builder stays open when the chat model closes: it still generates.
+        assertEquals(expected(PNG, "ocr", GenerationOptions.defaults().withMaxNewTokens(3)).text(),
+                library.generate(List.of(ImageLoader.load(PNG)), "ocr", GenerationOptions.defaults().withMaxNewTokens(3), null).text());
+    }
+
+    @Test
     void wrongInputsGiveLangChain4jExceptionsThatSayWhatIsWrong() throws IOException {
         var noImage = assertThrows(InvalidRequestException.class, () -> chat.chat(UserMessage.from("caption en")));
         assertTrue(noImage.getMessage().contains("needs an image"), noImage.getMessage());
