@@ -182,6 +182,14 @@ public record PaliGemmaTransform(String model, ImageTask task, String prompt, St
                 throw new IllegalArgumentException(c[1] + " column '" + c[0] + "' must be a string column");
             }
         }
+        for (String added : new String[] {ResultColumns.TEXT, ResultColumns.OBJECTS, ResultColumns.ERROR}) {
+            for (String existing : schema.fieldNames()) {
+                if (existing.equalsIgnoreCase(added)) {
+                    throw new IllegalArgumentException("the dataset already has a column '" + existing + "', which the results would"
+                            + " duplicate: rename or drop it first");
+                }
+            }
+        }
         if (taskColumn == null && promptColumn == null) task.prompt(prompt, language); // a bad job prompt fails here, once
         return input.mapPartitions(new PartitionRunner.Function(this, schema, metrics), Encoders.row(outputSchema(schema)));
     }

@@ -3,6 +3,7 @@ package org.paligemma4j.spark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,6 +23,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -334,6 +336,20 @@ class PaliGemmaSparkTest {
             }
         }
         assertEquals(2, failed);
+    }
+
+    @Test
+    void wrongColumnsAreRefusedOnTheDriverWithTheirNames() {
+        Dataset<Row> paths = pathTable(List.of(files.getFirst()), 1);
+        var t = PaliGemmaTransform.forModel(MODEL);
+        var missing = assertThrows(IllegalArgumentException.class, () -> t.withImageColumn("picture").transform(paths));
+        assertTrue(missing.getMessage().contains("no image column 'picture'"), missing.getMessage());
+        var clash = assertThrows(IllegalArgumentException.class, () -> t.transform(paths.withColumn("text", functions.lit("x"))));
+        assertTrue(clash.getMessage().contains("already has a column 'text'"), clash.getMessage());
+        var type = assertThrows(IllegalArgumentException.class, () -> t.transform(paths.withColumn("image", functions.lit(3))));
+        assertTrue(type.getMessage().contains("path (string) or the image file's bytes (binary)"), type.getMessage());
+        var noLabels = assertThrows(IllegalArgumentException.class, () -> t.withTask(ImageTask.DETECT).transform(paths));
+        assertTrue(noLabels.getMessage().contains("detect needs labels"), noLabels.getMessage());
     }
 
     @Test
