@@ -353,6 +353,18 @@ class PaliGemmaSparkTest {
     }
 
     @Test
+    void aModelShippedWithTheJobIsFoundByItsRelativeName() {
+        // What --files/--archives do on a cluster: the model folder lands in Spark's files folder on each executor.
+        spark.sparkContext().addFile(MODEL, true);
+        String shipped = Path.of(MODEL).getFileName().toString();
+        assertTrue(!Files.exists(Path.of(shipped)), "not in the working folder, only in Spark's files folder");
+        List<Row> rows = PaliGemmaTransform.forModel(shipped).withMaxNewTokens(Integer.parseInt(TOKENS))
+                .transform(pathTable(List.of(files.getFirst()), 1)).collectAsList();
+        assertNull(rows.getFirst().getAs("error"));
+        assertEquals(CLI_CAPTION.get(files.getFirst()).get("text").asText(), rows.getFirst().getAs("text"));
+    }
+
+    @Test
     void badArgumentsExitWithTwoAndNameTheProblem() {
         assertEquals(2, PaliGemmaSparkJob.run("--model", MODEL, "--input", images.toString(), "--output", "x.jsonl"));
         assertEquals(2, PaliGemmaSparkJob.run("--model", MODEL, "--input", images.toString(), "--task", "detect", "--output", "x.jsonl"));
