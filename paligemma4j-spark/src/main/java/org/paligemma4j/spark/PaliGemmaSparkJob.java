@@ -178,10 +178,16 @@ public final class PaliGemmaSparkJob {
             }
             if (!names.contains(column)) throw new JobException(a.input + ": no column '" + column + "' in " + Arrays.toString(schema.fieldNames()));
             boolean binary = schema.apply(column).dataType() instanceof BinaryType;
-            String nameColumn = binary ? (names.contains("path") ? "path" : null) : column;
-            Dataset<Row> rows = table.withColumn("image", nameColumn == null ? functions.lit(null).cast(DataTypes.StringType) : functions.col(nameColumn));
-            String imageColumn = column.equals("image") ? "image" : column;
-            return new Input(rows, a.transform.withImageColumn(imageColumn).withNameColumn("image".equals(imageColumn) && binary ? null : "image"));
+            if (!binary && !(schema.apply(column).dataType() instanceof StringType)) {
+                throw new JobException(a.input + ": column '" + column + "' is " + schema.apply(column).dataType().simpleString()
+                        + "; the image column must hold paths (string) or image bytes (binary)");
+            }
+            // Only what the job needs: the image, and a name for it (the binaryFile source's path, or the path itself).
+            String pathColumn = binary && names.contains("path") && schema.apply("path").dataType() instanceof StringType ? "path" : null;
+            Dataset<Row> rows = table.select(functions.col(column).as("image_source"),
+                    binary ? (pathColumn == null ? functions.lit(null).cast(DataTypes.StringType) : functions.col(pathColumn)).as("image")
+                            : functions.col(column).as("image"));
+            return new Input(rows, a.transform.withImageColumn("image_source").withNameColumn("image"));
         }
         List<String> files = new ArrayList<>();
         if (glob) {

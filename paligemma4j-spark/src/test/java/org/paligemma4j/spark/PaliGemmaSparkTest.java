@@ -336,6 +336,25 @@ class PaliGemmaSparkTest {
             }
         }
         assertEquals(2, failed);
+
+        // Bytes in a column named image, no path column, a column named text: the rows are named by their number.
+        String bare = dir.resolve("bare.parquet").toString();
+        spark.read().parquet(table).orderBy("path").select(functions.col("content").as("image"), functions.lit("old").as("text"))
+                .coalesce(1).write().parquet(bare);
+        Path out2 = dir.resolve("bare-captions.jsonl");
+        assertEquals(0, PaliGemmaSparkJob.run("--model", MODEL, "--input", bare, "--task", "caption",
+                "--max-new-tokens", TOKENS, "--output", out2.toString()));
+        List<String> bareLines = Files.readAllLines(out2);
+        assertEquals(40, bareLines.size());
+        for (int i = 0; i < bareLines.size(); i++) {
+            JsonNode line = JSON.readTree(bareLines.get(i));
+            assertTrue(line.get("image").isNull(), bareLines.get(i));
+            if (UNREADABLE.contains(files.get(i))) {
+                assertTrue(line.get("error").asText().startsWith("row " + i + " of partition 0: "), bareLines.get(i));
+            } else {
+                assertEquals(CLI_CAPTION.get(files.get(i)).get("text").asText(), line.get("text").asText(), files.get(i));
+            }
+        }
     }
 
     @Test
