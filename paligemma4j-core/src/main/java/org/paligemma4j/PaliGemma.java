@@ -72,6 +72,13 @@ public final class PaliGemma implements AutoCloseable {
         }
     }
 
+    /** As {@link #open(String)}, with the weight matrices in {@code format} (as stored, or quantized while loading). */
+    public static PaliGemma open(String model, WeightFormat format) throws IOException {
+        try (Hub h = new Hub(HubEnvironment.fromSystem(), DownloadProgress.console(System.err))) {
+            return open(h.locate(model), format, null);
+        }
+    }
+
     /** Opens config, weights, tokenizer and image preprocessing of a model directory (or a big_vision npz). */
     public static PaliGemma open(Path directory) throws IOException {
         return open(directory, WeightFormat.AS_STORED, null);

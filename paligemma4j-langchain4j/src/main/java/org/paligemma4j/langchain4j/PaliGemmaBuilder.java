@@ -5,19 +5,21 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
 import org.paligemma4j.PaliGemma;
+import org.paligemma4j.tensor.WeightFormat;
 
 /**
  * What {@link PaliGemmaChatModel} and {@link PaliGemmaStreamingChatModel} are built from: the model (a location,
  * or an already open {@link PaliGemma} that the caller keeps and closes), the default generation parameters
  * (a request's own parameters override them) and how many requests decode together.
  *
- * <p>Quantization: the library opens a checkpoint in the format it is stored in, so for int8/int4 weights point
- * {@link #modelLocation} at a copy made once with {@code paligemma quantize --quant q8|q4}.
+ * <p>Quantization: {@link #quantization} quantizes the weights to int8 or int4 while the model loads (or point
+ * {@link #modelLocation} at a copy made once with {@code paligemma quantize --quant q8|q4}, which opens faster).
  *
  * @param <B> the concrete builder
  */
 public abstract class PaliGemmaBuilder<B extends PaliGemmaBuilder<B>> {
     String modelLocation;
+    WeightFormat quantization = WeightFormat.AS_STORED;
     PaliGemma model;
     String modelName;
     int maxTokens = 64;
@@ -33,6 +35,12 @@ public abstract class PaliGemmaBuilder<B extends PaliGemmaBuilder<B>> {
     /** A model directory or a Hugging Face Hub id {@code owner/name[@revision]}; opened by {@code build()}, closed with the model. */
     public B modelLocation(String location) {
         this.modelLocation = location;
+        return self();
+    }
+
+    /** The weight format when opening {@link #modelLocation}: "none" (as stored, default), "q8" or "q4". */
+    public B quantization(String format) {
+        this.quantization = WeightFormat.parse(format);
         return self();
     }
 
@@ -112,7 +120,7 @@ public abstract class PaliGemmaBuilder<B extends PaliGemmaBuilder<B>> {
         boolean owned = m == null;
         if (owned) {
             try {
-                m = PaliGemma.open(modelLocation);
+                m = PaliGemma.open(modelLocation, quantization);
             } catch (IOException e) {
                 throw new ModelNotFoundException("cannot open PaliGemma model '" + modelLocation + "': " + e.getMessage(), e);
             }

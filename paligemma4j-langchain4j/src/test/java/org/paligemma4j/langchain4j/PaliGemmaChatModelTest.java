@@ -82,6 +82,19 @@ class PaliGemmaChatModelTest {
     }
 
     @Test
+    void quantizationOpensTheModelInThatFormat() throws IOException {
+        try (PaliGemmaChatModel q8 = PaliGemmaChatModel.builder().modelLocation(MODEL.toString()).quantization("q8").maxTokens(TOKENS).build();
+             PaliGemma quantized = PaliGemma.open(MODEL, org.paligemma4j.tensor.WeightFormat.Q8)) {
+            ChatResponse r = q8.chat(ChatRequest.builder()
+                    .messages(UserMessage.from(base64(PNG, "image/png"), TextContent.from("caption en"))).build());
+            GenerationResult want = quantized.generate(List.of(ImageLoader.load(PNG)), "caption en",
+                    GenerationOptions.defaults().withMaxNewTokens(TOKENS), null);
+            assertEquals(want.text(), r.aiMessage().text());
+        }
+        assertThrows(IllegalArgumentException.class, () -> PaliGemmaChatModel.builder().quantization("q3"));
+    }
+
+    @Test
     void fileUriImageAndRequestParametersAreHonoured() throws IOException {
         ChatResponse r = chat.chat(ChatRequest.builder()
                 .messages(UserMessage.from(TextContent.from("answer en what is this?"), ImageContent.from(JPEG.toUri())))
