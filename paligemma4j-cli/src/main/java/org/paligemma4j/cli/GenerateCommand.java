@@ -85,7 +85,7 @@ final class GenerateCommand implements Callable<Integer> {
     OutputOptions output;
 
     @Mixin
-    AdapterOption adapter;
+    WeightOptions weights;
 
     @Override
     public Integer call() throws IOException {
@@ -98,13 +98,13 @@ final class GenerateCommand implements Callable<Integer> {
             if (numBeams != null) throw usage("--num-beams is not supported with --requests");
             if (!eosTokenIds.isEmpty()) throw usage("--eos-token-id is not supported with --requests");
             if (maxBatch < 1) throw usage("--max-batch must be at least 1, got " + maxBatch);
-            try (ModelSession session = ModelSession.open(source, adapter.adapter, output)) {
+            try (ModelSession session = ModelSession.open(source, weights, output)) {
                 return new BatchRequests(session, requests, options, maxBatch).run();
             }
         }
         if (prompt == null) throw usage("Missing required option: '--prompt=TEXT' (or --requests FILE.jsonl)");
         List<RgbImage> pictures = pictures();
-        try (ModelSession session = ModelSession.open(source, adapter.adapter, output)) {
+        try (ModelSession session = ModelSession.open(source, weights, output)) {
             PaliGemma pg = session.model();
             if (numBeams != null) return beamSearch(session, pictures, options);
             var prepared = pg.prepare(pictures, prompt, options.maxNewTokens());

@@ -3,7 +3,6 @@ package org.paligemma4j.cli;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Locale;
 import org.paligemma4j.PaliGemma;
 import org.paligemma4j.generate.GenerationListener;
@@ -29,14 +28,10 @@ final class ModelSession implements AutoCloseable {
         this.decoder = model.tokenizer().newStreamingDecoder();
     }
 
-    static ModelSession open(ModelSource source, OutputOptions output) throws IOException {
-        return open(source, null, output);
-    }
-
-    /** Opens the model with a LoRA adapter applied (null for none). */
-    static ModelSession open(ModelSource source, Path adapter, OutputOptions output) throws IOException {
+    /** Opens the model in the --quant format with the --adapter applied. */
+    static ModelSession open(ModelSource source, WeightOptions weights, OutputOptions output) throws IOException {
         long t0 = System.nanoTime();
-        PaliGemma model = ModelLoading.open(source, adapter, output.verbose, org.paligemma4j.tensor.WeightFormat.AS_STORED);
+        PaliGemma model = ModelLoading.open(source, weights.adapter, output.verbose, weights.format());
         return new ModelSession(model, (System.nanoTime() - t0) / 1e9, output);
     }
 

@@ -41,7 +41,7 @@ abstract class TaskCommand<R extends TaskResult> implements Callable<Integer> {
     OutputOptions output;
 
     @Mixin
-    AdapterOption adapter;
+    WeightOptions weights;
 
     /** Checks this command's arguments and loads what it needs besides the model, before the model loads. */
     void prepare() throws IOException {}
@@ -64,7 +64,7 @@ abstract class TaskCommand<R extends TaskResult> implements Callable<Integer> {
         ModelSource source = model.source();
         GenerationOptions options = sampling.toOptions(model);
         RgbImage picture = ImageLoader.load(image);
-        try (ModelSession session = ModelSession.open(source, adapter.adapter, output)) {
+        try (ModelSession session = ModelSession.open(source, weights, output)) {
             PaliGemmaTasks tasks = PaliGemmaTasks.of(session.model()).withOptions(options).withListener(session.listener());
             R result = run(tasks, picture);
             afterRun(result, picture);

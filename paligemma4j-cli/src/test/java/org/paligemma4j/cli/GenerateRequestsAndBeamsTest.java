@@ -63,6 +63,35 @@ class GenerateRequestsAndBeamsTest {
         }
     }
 
+    /** --quant applies to single runs, request files and the tasks alike: the same ids as the library's quantized model. */
+    @Test
+    void quantizedRunsGiveTheQuantizedLibraryModelsIds(@TempDir Path dir) throws IOException {
+        Path model = Fixtures.path("paligemma2-tiny"), image = Fixtures.path("images", "photo_like.jpg");
+        for (String quant : List.of("q8", "q4")) {
+            int[] want;
+            try (var pg = org.paligemma4j.PaliGemma.open(model, org.paligemma4j.tensor.WeightFormat.parse(quant))) {
+                want = pg.generate(List.of(org.paligemma4j.image.ImageLoader.load(image)), "caption en",
+                        org.paligemma4j.generate.GenerationOptions.defaults().withMaxNewTokens(10), null).ids();
+            }
+            CliRunner.Result single = CliRunner.run("generate", "--model", model.toString(), "--image", image.toString(),
+                    "--prompt", "caption en", "--max-new-tokens", "10", "--quant", quant, "--json");
+            assertEquals(0, single.exitCode(), single.err());
+            assertArrayEquals(want, JsonArrays.ints(JSON.readTree(single.out()).get("ids")), quant);
+            Files.writeString(dir.resolve("r.jsonl"), "{\"image\":\"" + Json.escape(image.toString()) + "\",\"prompt\":\"caption en\",\"max_new_tokens\":10}\n");
+            CliRunner.Result batch = CliRunner.run("generate", "--model", model.toString(), "--requests", dir.resolve("r.jsonl").toString(),
+                    "--quant", quant, "--json");
+            assertEquals(0, batch.exitCode(), batch.err());
+            assertArrayEquals(want, JsonArrays.ints(JSON.readTree(batch.out()).get("ids")), quant + " --requests");
+            CliRunner.Result task = CliRunner.run("caption", "--model", model.toString(), image.toString(), "--max-new-tokens", "10",
+                    "--quant", quant, "--json");
+            assertEquals(0, task.exitCode(), task.err());
+            assertArrayEquals(want, JsonArrays.ints(JSON.readTree(task.out()).get("ids")), quant + " caption");
+        }
+        CliRunner.Result bad = CliRunner.run("generate", "--model", model.toString(), "--image", image.toString(), "--prompt", "x", "--quant", "q3");
+        assertEquals(1, bad.exitCode());
+        assertTrue(bad.err().contains("--quant: unknown weight format 'q3'"), bad.err());
+    }
+
     @Test
     void badLinesGetAnErrorInTheirPlaceAndTheOthersStillRun(@TempDir Path dir) throws IOException {
         String image = Json.escape(Fixtures.path("images", "shapes_text.png").toString());
