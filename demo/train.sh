@@ -6,8 +6,8 @@
 #   demo/train.sh [WORK_DIR]      (default: $PALIGEMMA_DEMO_WORK or ~/.cache/paligemma4j/shapes-demo)
 #
 # Settings (environment; a resumed run must use the same ones, which run.env records and checks):
-#   SEED (1)  SCENES (20000 training scenes)  VAL_SCENES (40, from seed SEED+1000000: never trained on)
-#   SIZE (224)  STEPS (30000)  BATCH (16)  LR (2e-3)  WARMUP (300)  SAVE_EVERY (500)  THREADS (all cores)
+#   SEED (1)  SCENES (10000 training scenes)  VAL_SCENES (40, from seed SEED+1000000: never trained on)
+#   SIZE (112: the model's input size)  STEPS (20000)  BATCH (16)  LR (2e-3)  WARMUP (300)  SAVE_EVERY (500)  THREADS (all cores)
 #
 # WORK_DIR gets train/ and val/ (paligemma scenes), init/ (paligemma init), run/ (the trainer's --out:
 # checkpoint-N/, training_log.jsonl with loss per step and validation loss per SAVE_EVERY steps, and at the
@@ -17,8 +17,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 pg="$root/bin/paligemma"
 work=${1:-${PALIGEMMA_DEMO_WORK:-$HOME/.cache/paligemma4j/shapes-demo}}
-SEED=${SEED:-1} SCENES=${SCENES:-20000} VAL_SCENES=${VAL_SCENES:-40} SIZE=${SIZE:-224}
-STEPS=${STEPS:-30000} BATCH=${BATCH:-16} LR=${LR:-2e-3} WARMUP=${WARMUP:-300} SAVE_EVERY=${SAVE_EVERY:-500}
+SEED=${SEED:-1} SCENES=${SCENES:-10000} VAL_SCENES=${VAL_SCENES:-40} SIZE=${SIZE:-112}
+STEPS=${STEPS:-20000} BATCH=${BATCH:-16} LR=${LR:-2e-3} WARMUP=${WARMUP:-300} SAVE_EVERY=${SAVE_EVERY:-500}
 threads=()
 if [ -n "${THREADS:-}" ]; then threads=(--threads "$THREADS"); fi
 

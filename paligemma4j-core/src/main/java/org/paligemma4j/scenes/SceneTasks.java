@@ -31,7 +31,7 @@ public final class SceneTasks {
     /** Every word the prompts and targets use, apart from the OCR words and {@code <loc>} tokens. */
     public static List<String> vocabulary() {
         List<String> words = new ArrayList<>(List.of("caption", "en", "answer", "how", "many", "are", "there", "what",
-                "colour", "is", "the", "ocr", "detect", "a", "and", "with", "word"));
+                "colour", "is", "the", "ocr", "detect", "a", "and", "with", "word", ";"));
         for (Shape s : Shape.values()) {
             words.add(s.word());
             words.add(s.plural());
