@@ -48,7 +48,7 @@ evaluate() { # STEP WEIGHTS.safetensors
   ln -sf "$2" "$dir/model.safetensors"
   "$pg" generate --model "$dir" --requests "$work/val/requests.jsonl" --json --max-new-tokens 40 "${threads[@]}" \
       > "$dir/answers.jsonl" 2> "$dir/generate.log" \
-    && "$pg" scenes-score --data "$work/val" --size "$SIZE" --predictions "$dir/answers.jsonl" --step "$1" >> "$work/run/metrics.jsonl"
+    && "$pg" scenes-score --data "$work/val" --predictions "$dir/answers.jsonl" --step "$1" >> "$work/run/metrics.jsonl"
   rm -rf "$dir"
 }
 complete_checkpoints() {

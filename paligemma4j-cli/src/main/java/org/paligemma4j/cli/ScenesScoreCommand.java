@@ -24,9 +24,6 @@ final class ScenesScoreCommand implements Callable<Integer> {
     @Option(names = "--predictions", required = true, paramLabel = "FILE.jsonl", description = "The answers, line for line.")
     Path predictions;
 
-    @Option(names = "--size", defaultValue = "224", paramLabel = "PX", description = "The scenes' size (default: ${DEFAULT-VALUE}).")
-    int size;
-
     @Option(names = "--step", paramLabel = "N", description = "A training step to report with the scores.")
     Integer step;
 
@@ -39,9 +36,20 @@ final class ScenesScoreCommand implements Callable<Integer> {
         if (examples.size() != answers.size()) {
             throw new CliException(predictions + ": " + answers.size() + " answers for the " + examples.size() + " examples of " + dataFile);
         }
+        // Boxes are compared in [0, 1] coordinates, so each picture's size comes from truth.jsonl.
+        java.util.Map<String, Integer> sizes = new java.util.HashMap<>();
+        for (String l : Files.readAllLines(data.resolve(SceneDataset.TRUTH))) {
+            if (l.isBlank()) continue;
+            JsonNode t = json.readTree(l);
+            sizes.put(t.path("image").asText(), t.path("size").asInt());
+        }
         SceneScores scores = new SceneScores();
         for (int i = 0; i < examples.size(); i++) {
             JsonNode e = json.readTree(examples.get(i));
+            Integer size = sizes.get(e.path("image").asText());
+            if (size == null || size < 1) {
+                throw new CliException(data.resolve(SceneDataset.TRUTH) + ": no size for " + e.path("image").asText() + " (line " + (i + 1) + " of " + dataFile + ")");
+            }
             JsonNode a = json.readTree(answers.get(i));
             if (!a.has("text")) throw new CliException(predictions + ": line " + (i + 1) + " has no \"text\"");
             scores.add(e.path("prefix").asText(), e.path("suffix").asText(), a.get("text").asText(), size);

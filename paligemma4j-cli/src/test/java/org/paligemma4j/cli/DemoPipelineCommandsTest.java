@@ -137,7 +137,7 @@ class DemoPipelineCommandsTest {
         List<String> perfect = Files.readAllLines(data.resolve("data.jsonl")).stream()
                 .map(l -> "{\"text\":" + quote(parse(l).get("suffix").asText()) + "}").toList();
         Files.write(tmp.resolve("perfect.jsonl"), perfect);
-        CliRunner.Result score = CliRunner.run("scenes-score", "--data", data.toString(), "--size", "56",
+        CliRunner.Result score = CliRunner.run("scenes-score", "--data", data.toString(),
                 "--predictions", tmp.resolve("perfect.jsonl").toString(), "--step", "5");
         assertEquals(0, score.exitCode(), score.err());
         JsonNode s = JSON.readTree(score.out());
@@ -146,7 +146,7 @@ class DemoPipelineCommandsTest {
         assertEquals(100.0, s.get("detect_precision").asDouble());
         assertEquals(100.0, s.get("detect_recall").asDouble());
         Files.write(tmp.resolve("empty.jsonl"), perfect.stream().map(l -> "{\"text\":\"\"}").toList());
-        JsonNode zero = JSON.readTree(CliRunner.run("scenes-score", "--data", data.toString(), "--size", "56",
+        JsonNode zero = JSON.readTree(CliRunner.run("scenes-score", "--data", data.toString(),
                 "--predictions", tmp.resolve("empty.jsonl").toString()).out());
         assertEquals(0.0, zero.get("caption_exact").asDouble());
         assertEquals(0.0, zero.get("detect_recall").asDouble());
@@ -170,10 +170,21 @@ class DemoPipelineCommandsTest {
     }
 
     @Test
-    void badInputIsAClearError() {
+    void badInputIsAClearError() throws IOException {
         CliRunner.Result missing = CliRunner.run("init", "--config", tmp.resolve("nope.json").toString(), "--out", tmp.resolve("m").toString());
         assertNotEquals(0, missing.exitCode());
         assertTrue(missing.err().contains("nope.json"), missing.err());
+        Path noText = tmp.resolve("no-text.json");
+        Files.writeString(noText, "{\"vision_config\": {}}");
+        CliRunner.Result incomplete = CliRunner.run("init", "--config", noText.toString(), "--out", tmp.resolve("m").toString());
+        assertEquals(1, incomplete.exitCode());
+        assertTrue(incomplete.err().contains("no-text.json") && incomplete.err().contains("text_config"), incomplete.err());
+        Path badHeads = tmp.resolve("bad-heads.json");
+        Files.writeString(badHeads, TINY.replace("\"num_attention_heads\": 2, \"image_size\"", "\"num_attention_heads\": 3, \"image_size\""));
+        CliRunner.Result heads = CliRunner.run("init", "--config", badHeads.toString(), "--out", tmp.resolve("m2").toString());
+        assertEquals(1, heads.exitCode());
+        assertTrue(heads.err().contains("bad-heads.json"), heads.err());
+        assertTrue(!Files.exists(tmp.resolve("m2").resolve("model.safetensors")));
         CliRunner.Result zero = CliRunner.run("scenes", "--count", "0", "--seed", "1", "--out", tmp.resolve("s").toString());
         assertNotEquals(0, zero.exitCode());
         assertTrue(zero.err().contains("--count"), zero.err());

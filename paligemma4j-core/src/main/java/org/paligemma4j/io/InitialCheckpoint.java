@@ -68,7 +68,13 @@ public final class InitialCheckpoint {
 
         Files.createDirectories(out);
         json.writeValue(out.resolve("config.json").toFile(), config);
-        PaliGemmaConfig loaded = PaliGemmaConfig.load(out);
+        PaliGemmaConfig loaded;
+        try {
+            loaded = PaliGemmaConfig.load(out);
+        } catch (CheckpointException | IllegalArgumentException e) {
+            Files.delete(out.resolve("config.json"));
+            throw new CheckpointException(template + ": not a usable PaliGemma architecture: " + e.getMessage());
+        }
 
         Files.write(out.resolve("tokenizer.model"), tokenizer.model());
         writeProcessorFiles(json, loaded, tokenizer, out);
