@@ -54,7 +54,7 @@ public final class SceneGenerator {
     public record Drawn(Scene scene, BufferedImage image) {}
 
     /** The random stream of scene {@code index} of {@code seed}: independent of every other scene. */
-    public static SplittableRandom random(long seed, long index) {
+    static SplittableRandom random(long seed, long index) {
         return new SplittableRandom(mix(mix(seed) ^ (index + 0x632BE59BD9B4E019L)));
     }
 
