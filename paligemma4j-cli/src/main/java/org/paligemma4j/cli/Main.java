@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
                 DecodeOutputCommand.class, TokenizeCommand.class, GenerateCommand.class, DumpCommand.class, QuantizeCommand.class,
                 CaptionCommand.class, AskCommand.class, OcrCommand.class, DetectCommand.class, SegmentCommand.class,
                 PullCommand.class, ModelsCommand.class, RmCommand.class, ServeCommand.class,
-                GradsCommand.class, TrainCommand.class, MergeAdapterCommand.class, EvalCommand.class})
+                GradsCommand.class, TrainCommand.class, MergeAdapterCommand.class, EvalCommand.class,
+                ScenesCommand.class, ScenesScoreCommand.class, InitCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

@@ -26,6 +26,24 @@ public record LocationTokens(int y1, int x1, int y2, int x2) {
         return new NormalizedBox(y1 / (double) MAX, x1 / (double) MAX, y2 / (double) MAX, x2 / (double) MAX);
     }
 
+    /**
+     * The tokens of a pixel box on a {@code width x height} image: the inverse of {@link #normalized()}, each
+     * coordinate {@code round(pixel / size * 1023)} clamped to 0..1023, so decoding lands within one bin.
+     */
+    public static LocationTokens of(PixelBox box, int width, int height) {
+        return new LocationTokens(bin(box.yMin(), height), bin(box.xMin(), width), bin(box.yMax(), height),
+                bin(box.xMax(), width));
+    }
+
+    private static int bin(int pixel, int size) {
+        return (int) Math.max(0, Math.min(MAX, Math.round(pixel / (double) size * MAX)));
+    }
+
+    /** The four tokens as the model writes them: {@code <loc0012><loc0345><loc0678><loc0901>}. */
+    public String text() {
+        return String.format(java.util.Locale.ROOT, "<loc%04d><loc%04d><loc%04d><loc%04d>", y1, x1, y2, x2);
+    }
+
     public int[] toArray() {
         return new int[] {y1, x1, y2, x2};
     }

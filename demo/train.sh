@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# demo/train.sh: regenerates the synthetic scenes and trains the demo PaliGemma from scratch with the project's
+# own trainer, in resumable pieces. Run it again after an interruption: it resumes from the last complete
+# checkpoint (the trainer's resume is bit-for-bit, so pieces give the same model as one run).
+#
+#   demo/train.sh [WORK_DIR]      (default: $PALIGEMMA_DEMO_WORK or ~/.cache/paligemma4j/shapes-demo)
+#
+# Settings (environment; a resumed run must use the same ones, which run.env records and checks):
+#   SEED (1)  SCENES (10000 training scenes)  VAL_SCENES (40, from seed SEED+1000000: never trained on)
+#   SIZE (112: the model's input size)  STEPS (20000)  BATCH (16)  LR (2e-3)  WARMUP (300)  SAVE_EVERY (500)  THREADS (all cores)
+#
+# WORK_DIR gets train/ and val/ (paligemma scenes), init/ (paligemma init), run/ (the trainer's --out:
+# checkpoint-N/, training_log.jsonl with loss per step and validation loss per SAVE_EVERY steps, and at the
+# end the trained model) and run/metrics.jsonl: task metrics of every checkpoint on val/ (exact match per task,
+# detection precision/recall at IoU 0.5), computed beside the training at low priority.
+set -euo pipefail
+root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+pg="$root/bin/paligemma"
+work=${1:-${PALIGEMMA_DEMO_WORK:-$HOME/.cache/paligemma4j/shapes-demo}}
+SEED=${SEED:-1} SCENES=${SCENES:-10000} VAL_SCENES=${VAL_SCENES:-40} SIZE=${SIZE:-112}
+STEPS=${STEPS:-20000} BATCH=${BATCH:-16} LR=${LR:-2e-3} WARMUP=${WARMUP:-300} SAVE_EVERY=${SAVE_EVERY:-500}
+threads=()
+if [ -n "${THREADS:-}" ]; then threads=(--threads "$THREADS"); fi
+
+mkdir -p "$work"
+settings="SEED=$SEED SCENES=$SCENES VAL_SCENES=$VAL_SCENES SIZE=$SIZE STEPS=$STEPS BATCH=$BATCH LR=$LR WARMUP=$WARMUP SAVE_EVERY=$SAVE_EVERY config=$(cksum < "$root/demo/config.json" | cut -d' ' -f1)"
+if [ -f "$work/run.env" ] && [ "$(cat "$work/run.env")" != "$settings" ]; then
+  echo "train.sh: $work was started with other settings:" >&2
+  echo "  then: $(cat "$work/run.env")" >&2
+  echo "  now:  $settings" >&2
+  echo "use the same settings to resume, or another WORK_DIR" >&2
+  exit 2
+fi
+echo "$settings" > "$work/run.env"
+
+# 1. Data (deterministic: regenerated only when missing).
+[ -f "$work/train/data.jsonl" ] || "$pg" scenes --count "$SCENES" --seed "$SEED" --size "$SIZE" --out "$work/train"
+[ -f "$work/val/data.jsonl" ] || "$pg" scenes --count "$VAL_SCENES" --seed $((SEED + 1000000)) --size "$SIZE" --out "$work/val"
+
+# 2. The initial checkpoint.
+[ -f "$work/init/model.safetensors" ] || "$pg" init --config "$root/demo/config.json" --seed "$SEED" --out "$work/init"
+
+# 3. Task metrics of a set of weights on val/: generate every prompt, score against the targets.
+evaluate() { # STEP WEIGHTS.safetensors
+  local dir="$work/eval-$1"
+  mkdir -p "$dir"
+  for f in "$work"/init/*.json "$work/init/tokenizer.model"; do ln -sf "$f" "$dir/"; done
+  ln -sf "$2" "$dir/model.safetensors"
+  "$pg" generate --model "$dir" --requests "$work/val/requests.jsonl" --json --max-new-tokens 40 "${threads[@]}" \
+      > "$dir/answers.jsonl" 2> "$dir/generate.log" \
+    && "$pg" scenes-score --data "$work/val" --predictions "$dir/answers.jsonl" --step "$1" >> "$work/run/metrics.jsonl"
+  rm -rf "$dir"
+}
+complete_checkpoints() {
+  for c in "$work"/run/checkpoint-*; do
+    if [ -f "$c/trainer_state.json" ]; then echo "${c##*-}"; fi
+  done | sort -n
+}
+watch_checkpoints() { # evaluates each complete checkpoint once, while the training runs
+  while true; do
+    for step in $(complete_checkpoints); do
+      grep -q "\"step\":$step," "$work/run/metrics.jsonl" 2>/dev/null || evaluate "$step" "$work/run/checkpoint-$step/parameters.safetensors"
+    done
+    sleep 20
+  done
+}
+
+mkdir -p "$work/run"
+if [ -f "$work/run/model.safetensors" ]; then
+  echo "train.sh: $work/run already holds the trained model (training_log.jsonl, metrics.jsonl)"
+  tail -1 "$work/run/metrics.jsonl" 2>/dev/null || true
+  exit 0
+fi
+resume=()
+last=$(complete_checkpoints | tail -1)
+if [ -n "$last" ]; then resume=(--resume "$work/run/checkpoint-$last"); echo "train.sh: resuming from step $last"; fi
+
+export -f evaluate complete_checkpoints watch_checkpoints
+export pg work SIZE
+# Its own process group (setsid), so that stopping it also stops the generate it may be running.
+setsid nice -n 19 bash -c "$(declare -p threads); watch_checkpoints" &
+watcher=$!
+stop_watcher() { kill -- -"$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null || true; }
+trap stop_watcher EXIT
+
+# 4. Training: every part of the model, cosine schedule, gradient clipping.
+uptime
+"$pg" train --model "$work/init" --data "$work/train/data.jsonl" --val "$work/val/data.jsonl" --val-every "$SAVE_EVERY" \
+    --full --optimizer adamw --lr "$LR" --schedule cosine --warmup-steps "$WARMUP" --weight-decay 0.01 --max-grad-norm 1.0 \
+    --batch-size "$BATCH" --steps "$STEPS" --seed "$SEED" --save-every "$SAVE_EVERY" "${resume[@]}" "${threads[@]}" \
+    --out "$work/run"
+uptime
+stop_watcher
+evaluate "$STEPS" "$work/run/model.safetensors"
+tail -1 "$work/run/metrics.jsonl"
