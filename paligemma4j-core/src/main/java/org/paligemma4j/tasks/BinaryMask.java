@@ -54,6 +54,28 @@ public final class BinaryMask {
         return n;
     }
 
+    /**
+     * COCO's uncompressed run-length encoding: runs down the columns (column-major), alternating background and
+     * mask, starting with background (so the first run may be 0).
+     */
+    public long[] cocoRunLengths() {
+        java.util.List<Long> counts = new java.util.ArrayList<>();
+        boolean current = false;
+        long run = 0;
+        for (int x = 0; x < width(); x++) {
+            for (int y = 0; y < height(); y++) {
+                if (get(x, y) != current) {
+                    counts.add(run);
+                    current = !current;
+                    run = 0;
+                }
+                run++;
+            }
+        }
+        counts.add(run);
+        return counts.stream().mapToLong(Long::longValue).toArray();
+    }
+
     public boolean[] toArray() {
         return pixels.clone();
     }

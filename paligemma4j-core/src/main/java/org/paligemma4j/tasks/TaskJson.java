@@ -82,19 +82,7 @@ public final class TaskJson {
         ObjectNode rle = o.putObject("rle");
         rle.putArray("size").add(mask.height()).add(mask.width());
         ArrayNode counts = rle.putArray("counts");
-        boolean current = false;
-        long run = 0;
-        for (int x = 0; x < mask.width(); x++) {
-            for (int y = 0; y < mask.height(); y++) {
-                if (mask.get(x, y) != current) {
-                    counts.add(run);
-                    current = !current;
-                    run = 0;
-                }
-                run++;
-            }
-        }
-        counts.add(run);
+        for (long run : mask.cocoRunLengths()) counts.add(run);
         return o;
     }
 }

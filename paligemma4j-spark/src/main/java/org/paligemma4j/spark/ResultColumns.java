@@ -84,19 +84,7 @@ public final class ResultColumns {
     /** COCO's uncompressed RLE: column-major runs, alternating background and mask, starting with background. */
     static Row rle(BinaryMask mask) {
         List<Long> counts = new ArrayList<>();
-        boolean current = false;
-        long run = 0;
-        for (int x = 0; x < mask.width(); x++) {
-            for (int y = 0; y < mask.height(); y++) {
-                if (mask.get(x, y) != current) {
-                    counts.add(run);
-                    current = !current;
-                    run = 0;
-                }
-                run++;
-            }
-        }
-        counts.add(run);
+        for (long run : mask.cocoRunLengths()) counts.add(run);
         return RowFactory.create(seq(List.of(mask.height(), mask.width())), seq(counts));
     }
 }
