@@ -94,22 +94,40 @@ public final class MachineLimits {
 
     /**
      * The decode kernel's own speed for the weight format of {@code like} (a model's matrix), in GB/s of weights:
-     * the matrix-vector product repeated on a random matrix of that format with {@code like}'s columns and rows
-     * enough for ~256 KB per thread, which stays in each core's cache, so what limits it is the instructions per
-     * weight, not memory.
+     * every thread runs the matrix-vector kernel over and over on its own random matrix of that format, with
+     * {@code like}'s columns and about 512 KB of weights, which stays in that core's cache, so what limits it is
+     * the instructions per weight, not memory (and no hand-off between threads is timed).
      */
     public static double decodeComputeGbPerSecond(FloatMatrix like) {
         int cols = like.cols();
-        int rows = (int) Math.max(16, Math.min(like.rows(), (256L << 10) * Parallel.threads() / Math.max(1, (long) (cols * like.bytesPerElement()))));
-        return decodeComputeGbPerSecondOn(cacheResident(like, rows, cols));
+        int rows = (int) Math.max(8, Math.min(like.rows(), (512L << 10) / Math.max(1, (long) (cols * like.bytesPerElement()))));
+        int threads = Parallel.threads();
+        FloatMatrix[] own = new FloatMatrix[threads];
+        for (int t = 0; t < threads; t++) own[t] = cacheResident(like, rows, cols, t);
+        int repeats = (int) Math.max(20, (1L << 30) / Math.max(1, own[0].storageBytes()));
+        float[] sink = new float[threads];
+        return best(3, () -> {
+            long t0 = System.nanoTime();
+            Parallel.forEach(threads, t -> sink[t] = repeatKernel(own[t], repeats));
+            return own[0].storageBytes() * (double) repeats * threads / ((System.nanoTime() - t0) / 1e9) / 1e9;
+        });
+    }
+
+    /** The decode kernel (as the worker threads run it) over all rows, {@code repeats} times, on this thread. */
+    private static float repeatKernel(FloatMatrix m, int repeats) {
+        float[] x = new float[m.cols()], y = new float[m.rows()];
+        for (int i = 0; i < x.length; i++) x[i] = (i % 7) * 0.01f;
+        Parallel.RangeBody kernel = m.matvecTask(m.matvecInputs(x, 1).clone(), y, false);
+        for (int r = 0; r < repeats; r++) kernel.run(0, m.rows());
+        return y[0];
     }
 
     /** A random matrix of {@code like}'s format and the given size. */
-    private static FloatMatrix cacheResident(FloatMatrix like, int rows, int cols) {
-        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+    private static FloatMatrix cacheResident(FloatMatrix like, int rows, int cols, long seed) {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
         MemorySegment f32 = MemorySegment.ofArray(new float[rows * cols]);
         for (long i = 0; i < (long) rows * cols; i++) f32.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) (random.nextDouble() * 2 - 1));
-        FloatMatrix source = new F32Matrix("cache-resident", rows, cols, f32);
+        FloatMatrix source = new F32Matrix("cache-resident", rows, cols, Arena.ofAuto().allocate(4L * rows * cols, 64).copyFrom(f32));
         return switch (like) {
             case Q8Matrix q -> Q8Matrix.quantize(source);
             case Q4Matrix q -> Q4Matrix.quantize(source);
@@ -119,24 +137,17 @@ public final class MachineLimits {
         };
     }
 
+    /**
+     * The values as bf16 or f16 in native memory, as a mapped checkpoint holds them (the kernels read heap segments
+     * through a slower path, which would understate the bound).
+     */
     private static MemorySegment halves(MemorySegment f32, int n, boolean bf16) {
-        short[] out = new short[n];
+        MemorySegment out = Arena.ofAuto().allocate(2L * n, 64);
         for (int i = 0; i < n; i++) {
             float v = f32.getAtIndex(ValueLayout.JAVA_FLOAT, i);
-            out[i] = bf16 ? HalfFloats.floatToBf16(v) : HalfFloats.floatToF16(v);
+            out.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, bf16 ? HalfFloats.floatToBf16(v) : HalfFloats.floatToF16(v));
         }
-        return MemorySegment.ofArray(out);
-    }
-
-    private static double decodeComputeGbPerSecondOn(FloatMatrix matrix) {
-        float[] x = new float[matrix.cols()], y = new float[matrix.rows()];
-        for (int i = 0; i < x.length; i++) x[i] = (i % 7) * 0.01f;
-        int repeats = (int) Math.max(20, (2L << 30) / Math.max(1, matrix.storageBytes()));
-        return best(3, () -> {
-            long t0 = System.nanoTime();
-            for (int r = 0; r < repeats; r++) matrix.matmul(x, 1, y);
-            return matrix.storageBytes() * (double) repeats / ((System.nanoTime() - t0) / 1e9) / 1e9;
-        });
+        return out;
     }
 
     private static double best(int tries, DoubleSupplier measure) {
