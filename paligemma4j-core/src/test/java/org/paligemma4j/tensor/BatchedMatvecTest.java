@@ -16,7 +16,10 @@ class BatchedMatvecTest {
     @ParameterizedTest(name = "{0} {1}x{2} x {3} tokens")
     @CsvSource({"F32, 37, 48, 2", "F32, 64, 200, 5", "BF16, 33, 2048, 4", "BF16, 70, 100, 8", "BF16, 19, 47, 3", "F16, 40, 96, 6",
             "Q8, 37, 48, 2", "Q8, 64, 4304, 4", "Q8, 70, 104, 7", "Q8, 21, 1000, 9",
-            "Q4, 33, 72, 2", "Q4, 64, 4304, 4", "Q4, 40, 100, 5", "Q4, 96, 300, 16"})
+            "Q4, 33, 72, 2", "Q4, 64, 4304, 4", "Q4, 40, 100, 5", "Q4, 96, 300, 16",
+            // long rows, taken a column chunk at a time, with ragged ends
+            "F32, 5, 3000, 5", "BF16, 9, 4500, 4", "BF16, 11, 16384, 8", "F16, 3, 2100, 4", "Q8, 7, 4160, 4", "Q8, 5, 5000, 9",
+            "Q4, 6, 5000, 8", "Q4, 4, 16384, 4"})
     void everyTokenOfABatchEqualsALoneDecodeStep(String format, int rows, int cols, int tokens) {
         FloatMatrix w = switch (format) {
             case "Q8" -> Q8Matrix.quantize(KernelOracleTest.matrix(DType.F32, rows, cols, rows * 31L + cols));
