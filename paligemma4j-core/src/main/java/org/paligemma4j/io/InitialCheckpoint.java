@@ -149,6 +149,9 @@ public final class InitialCheckpoint {
                 for (int i = 0; i < 1024; i++) {
                     System.arraycopy(locationEmbedding(i, hidden), 0, values, (tokenizer.firstLocation() + i) * hidden, hidden);
                 }
+            } else if (e.getKey().contains("position_embedding")) {
+                values = patchPositionEmbeddings(config.vision().imageSize() / config.vision().patchSize(),
+                        config.vision().hiddenSize());
             }
             entries.add(new SafetensorsWriter.Entry(e.getKey(), DType.F32, e.getValue(), SafetensorsWriter.Content.ofFloats(values)));
         }
@@ -174,6 +177,10 @@ public final class InitialCheckpoint {
         } else {
             long fanIn = n / shape[0];
             std = 1 / Math.sqrt(fanIn);
+            // PaliGemma divides the projected image features by sqrt(text hidden) (and multiplies the token
+            // embeddings by it): a projector scaled up by the same factor lets image tokens enter the decoder's
+            // residual stream at the scale of text tokens rather than 1/sqrt(hidden) of it.
+            if (name.startsWith(WeightNames.PROJECTOR) && name.endsWith(".weight")) std *= Math.sqrt(config.text().hiddenSize());
             if (name.contains("out_proj") || name.contains("fc2") || name.contains("o_proj") || name.contains("down_proj")) {
                 int layers = vision ? config.vision().numHiddenLayers() : config.text().numHiddenLayers();
                 std /= Math.sqrt(2.0 * layers);
@@ -182,6 +189,31 @@ public final class InitialCheckpoint {
         SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L ^ name.hashCode());
         for (int i = 0; i < v.length; i++) v[i] = (float) (std * rng.nextGaussian());
         return v;
+    }
+
+    /**
+     * The start of SigLIP's learned position embeddings, one per patch of a {@code side × side} grid: fixed 2-D
+     * sine/cosine features as in MAE and MoCo v3, the first half of the width encoding the patch's row and the
+     * second half its column, each as sine/cosine pairs at wavelengths from 2 to {@code 4·side} patches. Random
+     * position embeddings leave the encoder to discover where each patch is; detection needs that from the
+     * first step. Amplitude 0.5, about the scale of the patch embeddings of pixels in [-1, 1].
+     */
+    public static float[] patchPositionEmbeddings(int side, int width) {
+        float[] e = new float[side * side * width];
+        int half = width / 2, pairs = half / 2;
+        for (int row = 0; row < side; row++) {
+            for (int col = 0; col < side; col++) {
+                int o = (row * side + col) * width;
+                for (int k = 0; k < pairs; k++) {
+                    double wavelength = 2 * Math.pow(2.0 * side, pairs == 1 ? 0 : k / (double) (pairs - 1));
+                    e[o + 2 * k] = (float) (0.5 * Math.sin(2 * Math.PI * row / wavelength));
+                    e[o + 2 * k + 1] = (float) (0.5 * Math.cos(2 * Math.PI * row / wavelength));
+                    e[o + half + 2 * k] = (float) (0.5 * Math.sin(2 * Math.PI * col / wavelength));
+                    e[o + half + 2 * k + 1] = (float) (0.5 * Math.cos(2 * Math.PI * col / wavelength));
+                }
+            }
+        }
+        return e;
     }
 
     /**
