@@ -28,6 +28,7 @@ import org.paligemma4j.generate.GenerationResult;
 import org.paligemma4j.image.ImageLoader;
 import org.paligemma4j.image.RgbImage;
 import org.paligemma4j.tasks.MaskDecoder;
+import org.paligemma4j.tensor.Ops;
 import org.paligemma4j.tensor.WeightFormat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -138,48 +139,91 @@ final class EvalCommand implements Callable<Integer> {
         scorer.checkTargets(data, examples);
         GenerationOptions options = GenerationOptions.defaults().withMaxNewTokens(maxNewTokens).withSlidingWindow(model.semantics());
 
-        Run base;
-        try (PaliGemma pg = ModelLoading.open(dir, adapter, verbose, format)) {
-            base = generate(pg, examples, options);
-        }
-        EvalMetrics.Scores scores = scorer.score(examples, base.texts(), base.sizes());
         ObjectNode out = JsonNodeFactory.instance.objectNode();
-        out.put("examples", examples.size());
-        out.put("quant", format.cliName());
-        out.set("metrics", scores.corpus());
-        out.put("generation_seconds", base.seconds());
-        out.put("generated_tokens", base.tokens());
-
+        Run base;
+        EvalMetrics.Scores scores;
         Run quantized = null;
         EvalMetrics.Scores quantizedScores = null;
         int[] agreeing = null;
-        if (compareFormat != null) {
-            ObjectNode compare = out.putObject("compare_quant");
-            long positions = base.tokens();
-            long agreed = 0;
-            try (PaliGemma pg = ModelLoading.open(dir, adapter, verbose, compareFormat)) {
-                quantized = generate(pg, examples, options);
-                agreeing = new int[examples.size()];
-                for (int i = 0; i < examples.size(); i++) {
-                    int[] ids = base.results().get(i).ids();
-                    int[] choices = TeacherForcing.topChoices(pg, List.of(load(examples.get(i))), examples.get(i).prefix(), ids, options.slidingWindow());
-                    for (int t = 0; t < ids.length; t++) if (choices[t] == ids[t]) agreeing[i]++;
-                    agreed += agreeing[i];
+        try (PaliGemma pg = ModelLoading.open(dir, adapter, verbose, format)) {
+            base = generate(pg, examples, options);
+            scores = scorer.score(examples, base.texts(), base.sizes());
+            out.put("examples", examples.size());
+            out.put("quant", format.cliName());
+            out.set("metrics", scores.corpus());
+            out.put("generation_seconds", base.seconds());
+            out.put("generated_tokens", base.tokens());
+            if (compareFormat != null) {
+                ObjectNode compare = out.putObject("compare_quant");
+                long positions = base.tokens();
+                long agreed = 0;
+                LogitError error = new LogitError();
+                // Both models stay open: the logit error compares their logits position by position along the
+                // unquantized model's own output (teacher-forced), without keeping vocabulary-wide rows around.
+                try (PaliGemma q = ModelLoading.open(dir, adapter, verbose, compareFormat)) {
+                    quantized = generate(q, examples, options);
+                    agreeing = new int[examples.size()];
+                    int vocab = q.model().vocabSize();
+                    for (int i = 0; i < examples.size(); i++) {
+                        int[] ids = base.results().get(i).ids();
+                        List<RgbImage> images = List.of(load(examples.get(i)));
+                        String prefix = examples.get(i).prefix();
+                        float[] reference = TeacherForcing.logits(pg, images, prefix, ids, options.slidingWindow());
+                        float[] logits = TeacherForcing.logits(q, images, prefix, ids, options.slidingWindow());
+                        for (int t = 0; t < ids.length; t++) {
+                            if (Ops.argmax(logits, t * vocab, (t + 1) * vocab) == ids[t]) agreeing[i]++;
+                        }
+                        error.add(reference, logits);
+                        agreed += agreeing[i];
+                    }
                 }
+                quantizedScores = scorer.score(examples, quantized.texts(), quantized.sizes());
+                compare.put("quant", compareFormat.cliName());
+                if (positions == 0) compare.putNull("top1_agreement");
+                else compare.put("top1_agreement", (double) agreed / positions);
+                compare.put("positions", positions);
+                error.report(compare);
+                compare.set("metrics", quantizedScores.corpus());
+                compare.set("change", EvalMetrics.change(scores.corpus(), quantizedScores.corpus()));
+                compare.put("generation_seconds", quantized.seconds());
+                compare.put("generated_tokens", quantized.tokens());
             }
-            quantizedScores = scorer.score(examples, quantized.texts(), quantized.sizes());
-            compare.put("quant", compareFormat.cliName());
-            if (positions == 0) compare.putNull("top1_agreement");
-            else compare.put("top1_agreement", (double) agreed / positions);
-            compare.put("positions", positions);
-            compare.set("metrics", quantizedScores.corpus());
-            compare.set("change", EvalMetrics.change(scores.corpus(), quantizedScores.corpus()));
-            compare.put("generation_seconds", quantized.seconds());
-            compare.put("generated_tokens", quantized.tokens());
         }
         if (predictionsFile != null) writePredictions(examples, base, scores, quantized, quantizedScores, agreeing);
         System.out.println(JSON.writeValueAsString(out));
         return 0;
+    }
+
+    /**
+     * How far the quantized model's logits are from the unquantized one's over the compared positions: the root
+     * mean square of the difference (over every vocabulary entry), that relative to the unquantized logits' own
+     * root mean square, and the largest absolute difference.
+     */
+    private static final class LogitError {
+        private double squaredError, squaredReference, maxAbs;
+        private long values;
+
+        void add(float[] reference, float[] logits) {
+            for (int i = 0; i < reference.length; i++) {
+                double d = (double) logits[i] - reference[i];
+                squaredError += d * d;
+                squaredReference += (double) reference[i] * reference[i];
+                maxAbs = Math.max(maxAbs, Math.abs(d));
+            }
+            values += reference.length;
+        }
+
+        void report(ObjectNode o) {
+            if (values == 0) {
+                o.putNull("logit_rms_error");
+                o.putNull("logit_relative_rms_error");
+                o.putNull("logit_max_abs_error");
+                return;
+            }
+            o.put("logit_rms_error", Math.sqrt(squaredError / values));
+            o.put("logit_relative_rms_error", squaredReference == 0 ? 0 : Math.sqrt(squaredError / squaredReference));
+            o.put("logit_max_abs_error", maxAbs);
+        }
     }
 
     /** Every example through the batched engine, results in the examples' order. */

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
                 CaptionCommand.class, AskCommand.class, OcrCommand.class, DetectCommand.class, SegmentCommand.class,
                 PullCommand.class, ModelsCommand.class, RmCommand.class, ServeCommand.class,
                 GradsCommand.class, TrainCommand.class, MergeAdapterCommand.class, EvalCommand.class,
-                ScenesCommand.class, ScenesScoreCommand.class, InitCommand.class})
+                ScenesCommand.class, ScenesScoreCommand.class, InitCommand.class, ConvertCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

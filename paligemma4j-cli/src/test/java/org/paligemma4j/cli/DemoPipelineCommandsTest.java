@@ -108,6 +108,58 @@ class DemoPipelineCommandsTest {
         }
     }
 
+    @Test
+    void visionPositionsStartAsTwoDimensionalSinesAndTheProjectorAtTheScaleOfTextTokens() throws Exception {
+        Path a = init("a", 3);
+        try (SafetensorsFile f = SafetensorsFile.open(a.resolve("model.safetensors"))) {
+            float[] positions = f.tensor(WeightNames.VISION + "embeddings.position_embedding.weight").toFloatArray();
+            assertArrayEquals(InitialCheckpoint.patchPositionEmbeddings(2, 16), positions);
+            // patches in the same row share the row half, patches in the same column the column half
+            assertArrayEquals(java.util.Arrays.copyOfRange(positions, 0, 8), java.util.Arrays.copyOfRange(positions, 16, 24));
+            assertArrayEquals(java.util.Arrays.copyOfRange(positions, 8, 16), java.util.Arrays.copyOfRange(positions, 40, 48));
+            float[] projector = f.tensor(WeightNames.projector("weight")).toFloatArray();
+            double sumSq = 0;
+            for (float v : projector) sumSq += v * v;
+            double std = Math.sqrt(sumSq / projector.length);
+            // 1/sqrt(fan_in 16) · sqrt(text hidden 32) = 1.41
+            assertTrue(std > 1.0 && std < 1.9, "projector std " + std);
+        }
+    }
+
+    @Test
+    void convertStoresTheWeightsAsBf16RoundedToNearestEvenAndKeepsEverythingElse() throws Exception {
+        Path model = init("model", 2);
+        Path half = tmp.resolve("bf16");
+        CliRunner.Result r = CliRunner.run("convert", "--model", model.toString(), "--out", half.toString(), "--dtype", "bf16");
+        assertEquals(0, r.exitCode(), r.err());
+        for (String file : List.of("config.json", "tokenizer.model", "tokenizer_config.json", "preprocessor_config.json")) {
+            assertArrayEquals(Files.readAllBytes(model.resolve(file)), Files.readAllBytes(half.resolve(file)), file);
+        }
+        try (SafetensorsFile from = SafetensorsFile.open(model.resolve("model.safetensors"));
+             SafetensorsFile to = SafetensorsFile.open(half.resolve("model.safetensors"))) {
+            assertEquals(from.tensors().keySet(), to.tensors().keySet());
+            for (String name : from.tensors().keySet()) {
+                assertEquals(org.paligemma4j.io.DType.BF16, to.tensor(name).dtype(), name);
+                assertArrayEquals(from.tensor(name).shape(), to.tensor(name).shape(), name);
+                float[] original = from.tensor(name).toFloatArray(), converted = to.tensor(name).toFloatArray();
+                for (int i = 0; i < original.length; i++) {
+                    float expected = org.paligemma4j.tensor.HalfFloats.bf16ToFloat(org.paligemma4j.tensor.HalfFloats.floatToBf16(original[i]));
+                    if (expected != converted[i]) throw new AssertionError(name + "[" + i + "]: " + converted[i] + " != " + expected);
+                }
+            }
+            assertTrue(Files.size(half.resolve("model.safetensors")) < Files.size(model.resolve("model.safetensors")) * 0.6);
+        }
+        try (PaliGemma pg = PaliGemma.open(half)) {
+            assertEquals(4, pg.model().config().numImageTokens());
+        }
+        CliRunner.Result bad = CliRunner.run("convert", "--model", model.toString(), "--out", tmp.resolve("x").toString(), "--dtype", "int3");
+        assertNotEquals(0, bad.exitCode());
+        assertTrue(bad.err().contains("--dtype") && bad.err().contains("int3"), bad.err());
+        CliRunner.Result none = CliRunner.run("convert", "--model", tmp.resolve("nope").toString(), "--out", tmp.resolve("y").toString(), "--dtype", "bf16");
+        assertNotEquals(0, none.exitCode());
+        assertTrue(none.err().contains("nope"), none.err());
+    }
+
     private static float[] row(float[] m, int r, int width) {
         return java.util.Arrays.copyOfRange(m, r * width, (r + 1) * width);
     }

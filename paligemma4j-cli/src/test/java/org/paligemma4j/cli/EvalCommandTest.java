@@ -171,6 +171,12 @@ class EvalCommandTest {
         assertEquals(out.get("generated_tokens").asLong(), c.get("positions").asLong(), "every generated position is compared");
         double agreement = c.get("top1_agreement").asDouble();
         assertTrue(agreement >= 0 && agreement <= 1, "agreement " + agreement);
+        double rms = c.get("logit_rms_error").asDouble(), relative = c.get("logit_relative_rms_error").asDouble();
+        double max = c.get("logit_max_abs_error").asDouble();
+        // int8 weights move the logits, a little: more than rounding noise, far less than the logits themselves
+        assertTrue(rms > 0 && rms <= max, "rms " + rms + " max " + max);
+        assertTrue(relative > 0 && relative < 0.2, "relative rms " + relative);
+
 
         JsonNode quantizedAlone = eval("--data", data.toString(), "--metric", "anls,cider", "--quant", "q8");
         assertEquals("q8", quantizedAlone.get("quant").asText());

@@ -22,6 +22,20 @@ public final class TeacherForcing {
     public static int[] topChoices(PaliGemma model, List<RgbImage> images, String prompt, int[] continuation,
                                    SlidingWindowSemantics semantics) {
         if (continuation.length == 0) return new int[0];
+        float[] logits = logits(model, images, prompt, continuation, semantics);
+        int vocab = model.model().vocabSize();
+        int[] choices = new int[continuation.length];
+        for (int i = 0; i < choices.length; i++) choices[i] = Ops.argmax(logits, i * vocab, (i + 1) * vocab);
+        return choices;
+    }
+
+    /**
+     * The logits {@code model} gives at each position of {@code continuation} (row i: the next-token logits after
+     * the prompt and {@code continuation[0..i-1]}), {@code [continuation.length, vocab]}.
+     */
+    public static float[] logits(PaliGemma model, List<RgbImage> images, String prompt, int[] continuation,
+                                 SlidingWindowSemantics semantics) {
+        if (continuation.length == 0) return new float[0];
         PaliGemma.PreparedPrompt p = model.prepare(images, prompt, continuation.length);
         PaliGemmaModel m = model.model();
         int promptLength = p.ids().length;
@@ -36,10 +50,6 @@ public final class TeacherForcing {
             System.arraycopy(words, 0, x, promptLength * hidden, fed * hidden);
         }
         m.decode(x, total, m.newCache(total), promptLength, semantics, null);
-        float[] logits = m.logits(x, promptLength - 1, continuation.length);
-        int vocab = m.vocabSize();
-        int[] choices = new int[continuation.length];
-        for (int i = 0; i < choices.length; i++) choices[i] = Ops.argmax(logits, i * vocab, (i + 1) * vocab);
-        return choices;
+        return m.logits(x, promptLength - 1, continuation.length);
     }
 }
