@@ -18,7 +18,9 @@ import javax.imageio.ImageIO;
  * {@code {"image","prefix","suffix"}} line per example, image paths relative to the folder) and
  * {@code truth.jsonl} (one line per scene: image, size, background, objects with shape, colour and pixel box
  * {@code [y_min, x_min, y_max, x_max]} (max exclusive), the word or null, and the caption) and
- * {@code requests.jsonl} (the prompts of data.jsonl, line for line, for {@code generate --requests}). Files are written in
+ * {@code requests.jsonl} (the prompts of data.jsonl, line for line, for {@code generate --requests}), and the lines of
+ * data.jsonl split by task into {@code task-caption.jsonl}, {@code task-count.jsonl}, {@code task-colour.jsonl},
+ * {@code task-ocr.jsonl} and {@code task-detect.jsonl} (for {@code eval} per task). Files are written in
  * scene order and depend only on (count, seed, size), so a rerun gives the same bytes.
  */
 public final class SceneDataset {
@@ -30,6 +32,14 @@ public final class SceneDataset {
     public static final String TRUTH = "truth.jsonl";
     /** The prompts of data.jsonl, line for line, as {@code generate --requests} reads them. */
     public static final String REQUESTS = "requests.jsonl";
+
+    /** The tasks of {@link SceneTasks#examples}, each with its own {@code task-NAME.jsonl}. */
+    public static final List<String> TASKS = List.of("caption", "count", "colour", "ocr", "detect");
+
+    /** The file of one task's examples. */
+    public static String taskFile(String task) {
+        return "task-" + task + ".jsonl";
+    }
 
     /** Salt of the texts' random stream, so the questions asked do not shift the pictures drawn. */
     private static final long TASK_STREAM = 0x5DEECE66DL;
@@ -48,7 +58,8 @@ public final class SceneDataset {
         int examples = 0;
         try (BufferedWriter data = Files.newBufferedWriter(dir.resolve(DATA), StandardCharsets.UTF_8);
              BufferedWriter truth = Files.newBufferedWriter(dir.resolve(TRUTH), StandardCharsets.UTF_8);
-             BufferedWriter requests = Files.newBufferedWriter(dir.resolve(REQUESTS), StandardCharsets.UTF_8)) {
+             BufferedWriter requests = Files.newBufferedWriter(dir.resolve(REQUESTS), StandardCharsets.UTF_8);
+             TaskFiles perTask = new TaskFiles(dir)) {
             for (int i = 0; i < count; i++) {
                 SceneGenerator.Drawn drawn = generator.draw(seed, i);
                 String image = IMAGES + "/" + String.format(Locale.ROOT, "%06d.png", i);
@@ -63,8 +74,10 @@ public final class SceneDataset {
                     line.put("image", image);
                     line.put("prefix", e.prefix());
                     line.put("suffix", e.suffix());
-                    data.write(json.writeValueAsString(line));
+                    String text = json.writeValueAsString(line);
+                    data.write(text);
                     data.write('\n');
+                    perTask.write(e.task(), text);
                     ObjectNode request = json.createObjectNode();
                     request.put("image", image);
                     request.put("prompt", e.prefix());
@@ -76,6 +89,40 @@ public final class SceneDataset {
             }
         }
         return new Summary(count, examples);
+    }
+
+    /** One writer per task, all closed together. */
+    private static final class TaskFiles implements AutoCloseable {
+        private final java.util.Map<String, BufferedWriter> writers = new java.util.LinkedHashMap<>();
+
+        TaskFiles(Path dir) throws IOException {
+            try {
+                for (String task : TASKS) writers.put(task, Files.newBufferedWriter(dir.resolve(taskFile(task)), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                close();
+                throw e;
+            }
+        }
+
+        void write(String task, String line) throws IOException {
+            BufferedWriter w = writers.get(task);
+            if (w == null) throw new IllegalStateException("no file for task " + task);
+            w.write(line);
+            w.write('\n');
+        }
+
+        @Override
+        public void close() throws IOException {
+            IOException first = null;
+            for (BufferedWriter w : writers.values()) {
+                try {
+                    w.close();
+                } catch (IOException e) {
+                    if (first == null) first = e;
+                }
+            }
+            if (first != null) throw first;
+        }
     }
 
     static ObjectNode truthLine(String image, Scene scene) {

@@ -53,7 +53,7 @@ class SceneDatasetTest {
         SceneDataset.write(tmp.resolve("b"), 12, 7, 224, null);
         Map<String, byte[]> a = files(tmp.resolve("a")), b = files(tmp.resolve("b"));
         assertEquals(a.keySet(), b.keySet());
-        assertEquals(12 + 3, a.size(), "12 images, data.jsonl, truth.jsonl, requests.jsonl");
+        assertEquals(12 + 3 + 5, a.size(), "12 images, data.jsonl, truth.jsonl, requests.jsonl, task-*.jsonl");
         a.forEach((name, bytes) -> assertArrayEquals(bytes, b.get(name), name));
     }
 
@@ -79,6 +79,33 @@ class SceneDatasetTest {
             assertFalse(first.contains(n.get("objects").toString()), "same objects in both seeds: " + n);
             assertFalse(firstImages.contains(java.util.Arrays.hashCode(Files.readAllBytes(tmp.resolve("s2").resolve(n.get("image").asText())))));
         }
+    }
+
+    @Test
+    void theTaskFilesSplitDataJsonlByTaskInOrder() throws IOException {
+        Path dir = tmp.resolve("t");
+        SceneDataset.write(dir, 25, 5, 64, null);
+        List<String> all = Files.readAllLines(dir.resolve(SceneDataset.DATA));
+        List<String> joined = new ArrayList<>();
+        for (String task : SceneDataset.TASKS) {
+            List<String> part = Files.readAllLines(dir.resolve(SceneDataset.taskFile(task)));
+            assertFalse(part.isEmpty(), task);
+            for (String line : part) {
+                String prefix = JSON.readTree(line).get("prefix").asText();
+                boolean fits = switch (task) {
+                    case "caption" -> prefix.equals("caption en");
+                    case "count" -> prefix.startsWith("answer en how many ");
+                    case "colour" -> prefix.startsWith("answer en what colour ");
+                    case "ocr" -> prefix.equals("ocr");
+                    default -> prefix.startsWith("detect ");
+                };
+                assertTrue(fits, task + ": " + line);
+                assertTrue(all.indexOf(line) >= 0, line);
+            }
+            joined.addAll(part);
+        }
+        assertEquals(all.size(), joined.size());
+        assertEquals(new HashSet<>(all), new HashSet<>(joined));
     }
 
     @Test
