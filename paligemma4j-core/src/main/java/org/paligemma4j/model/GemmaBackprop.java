@@ -152,15 +152,15 @@ final class GemmaBackprop {
 
     /**
      * Backward of {@link #forward}: from the gradient of the final-normed hidden states, accumulates every
-     * trained parameter's gradient and returns the gradient of the input embeddings {@code [tokens, hidden]}.
+     * trained parameter's gradient (into {@code grads}) and returns the gradient of the input embeddings {@code [tokens, hidden]}.
      */
-    float[] backward(Activations acts, float[] dOut) {
+    float[] backward(Activations acts, float[] dOut, Gradients grads) {
         int tokens = acts.tokens;
         int hidden = config.hiddenSize(), headDim = config.headDim();
         int heads = config.numAttentionHeads(), kvHeads = config.numKeyValueHeads();
         int inter = config.intermediateSize();
         float[] dh = new float[tokens * hidden];
-        Backward.rmsNormBackward(acts.beforeFinalNorm, dOut, tokens, hidden, finalNorm.value(), eps, dh, finalNorm.grad());
+        Backward.rmsNormBackward(acts.beforeFinalNorm, dOut, tokens, hidden, finalNorm.value(), eps, dh, grads.of(finalNorm));
         for (int l = layers.length - 1; l >= 0; l--) {
             Layer layer = layers[l];
             LayerActivations a = acts.layers[l];
@@ -169,27 +169,27 @@ final class GemmaBackprop {
             if (config.postNorms()) {
                 dMlpOut = new float[tokens * hidden];
                 Backward.rmsNormBackward(a.mlpOut, dh, tokens, hidden, layer.postFeedforwardNorm.value(), eps, dMlpOut,
-                        layer.postFeedforwardNorm.grad());
+                        grads.of(layer.postFeedforwardNorm));
             }
             float[] dActivated = new float[tokens * inter];
-            layer.down.backward(a.activated, a.downLora, dMlpOut, tokens, dActivated);
+            layer.down.backward(a.activated, a.downLora, dMlpOut, tokens, dActivated, grads);
             float[] dGate = new float[tokens * inter], dUp = new float[tokens * inter];
             Backward.gegluBackward(a.gate, a.up, dActivated, dActivated.length, dGate, dUp);
             float[] dMlpNormed = new float[tokens * hidden];
-            layer.gate.backward(a.mlpNormed, a.gateLora, dGate, tokens, dMlpNormed);
-            layer.up.backward(a.mlpNormed, a.upLora, dUp, tokens, dMlpNormed);
+            layer.gate.backward(a.mlpNormed, a.gateLora, dGate, tokens, dMlpNormed, grads);
+            layer.up.backward(a.mlpNormed, a.upLora, dUp, tokens, dMlpNormed, grads);
             Backward.rmsNormBackward(a.afterAttention, dMlpNormed, tokens, hidden, layer.mlpInputNorm().value(), eps, dh,
-                    layer.mlpInputNorm().grad());
+                    grads.of(layer.mlpInputNorm()));
 
             // Attention branch.
             float[] dAttnOut = dh;
             if (config.postNorms()) {
                 dAttnOut = new float[tokens * hidden];
                 Backward.rmsNormBackward(a.attnOut, dh, tokens, hidden, layer.postAttentionNorm.value(), eps, dAttnOut,
-                        layer.postAttentionNorm.grad());
+                        grads.of(layer.postAttentionNorm));
             }
             float[] dAttended = new float[a.attended.length];
-            layer.o.backward(a.attended, a.oLora, dAttnOut, tokens, dAttended);
+            layer.o.backward(a.attended, a.oLora, dAttnOut, tokens, dAttended, grads);
             float[] dq = new float[a.q.length], dk = new float[a.k.length], dv = new float[a.v.length];
             Backward.attentionBackward(a.q, a.k, a.v, dAttended, tokens, heads, kvHeads, headDim, scale, attnCap,
                     acts.masks[l], dq, dk, dv);
@@ -198,10 +198,10 @@ final class GemmaBackprop {
                 rope.backward(dk, t * kvHeads * headDim, kvHeads, acts.cos[t], acts.sin[t]);
             }
             float[] dNormed = new float[tokens * hidden];
-            layer.q.backward(a.normed, a.qLora, dq, tokens, dNormed);
-            layer.k.backward(a.normed, a.kLora, dk, tokens, dNormed);
-            layer.v.backward(a.normed, a.vLora, dv, tokens, dNormed);
-            Backward.rmsNormBackward(a.input, dNormed, tokens, hidden, layer.inputNorm.value(), eps, dh, layer.inputNorm.grad());
+            layer.q.backward(a.normed, a.qLora, dq, tokens, dNormed, grads);
+            layer.k.backward(a.normed, a.kLora, dk, tokens, dNormed, grads);
+            layer.v.backward(a.normed, a.vLora, dv, tokens, dNormed, grads);
+            Backward.rmsNormBackward(a.input, dNormed, tokens, hidden, layer.inputNorm.value(), eps, dh, grads.of(layer.inputNorm));
         }
         return dh;
     }

@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import java.util.random.RandomGenerator;
 import org.paligemma4j.io.Checkpoint;
@@ -21,6 +23,7 @@ import org.paligemma4j.io.WeightNames;
 import org.paligemma4j.tensor.Backward;
 import org.paligemma4j.tensor.FloatMatrix;
 import org.paligemma4j.tensor.Ops;
+import org.paligemma4j.tensor.Parallel;
 
 /**
  * PaliGemma for training: one teacher-forced forward pass over image + prefix + suffix and its backward
@@ -48,6 +51,7 @@ public final class PaliGemmaTraining implements AutoCloseable {
     private final Param embeddingParam; // null when frozen
     private final LoraAdapter adapter;
     private final float embedScale, imageDivisor;
+    private final long modelParameters;
 
     private PaliGemmaTraining(PaliGemmaConfig config, Checkpoint checkpoint, Predicate<String> trainable, LoraAdapter adapter) {
         this.config = config;
@@ -75,6 +79,9 @@ public final class PaliGemmaTraining implements AutoCloseable {
         // float32), so image features are divided by √hidden first and enter the decoder unscaled.
         embedScale = (float) Math.sqrt(config.text().hiddenSize());
         imageDivisor = (float) Math.sqrt(config.text().hiddenSize());
+        long count = 0;
+        for (var t : checkpoint.tensors().values()) count += t.elementCount();
+        modelParameters = count;
     }
 
     /**
@@ -151,7 +158,89 @@ public final class PaliGemmaTraining implements AutoCloseable {
      */
     public double lossAndGradients(float[] pixelValues, int[] ids, int prefixLength, SlidingWindowSemantics semantics,
                                    int normalizer, RandomGenerator dropout) {
-        return run(pixelValues, ids, prefixLength, semantics, normalizer, dropout, true);
+        return run(pixelValues, ids, prefixLength, semantics, normalizer, dropout, Gradients.OWN);
+    }
+
+    /**
+     * One example of a mini-batch for {@link #lossAndGradients(List, SlidingWindowSemantics, int)}, with the
+     * random source of its LoRA dropout (null for none).
+     */
+    public record Example(float[] pixelValues, int[] ids, int prefixLength, RandomGenerator dropout) {}
+
+    /**
+     * Models of up to this many parameters run the examples of a batch side by side, one example per
+     * thread; larger ones one after another, each operation spread over the threads. A small model's
+     * operations are too short to share among threads (hand-offs and waits cost more than they save), and
+     * a large one's per-thread gradients and activations would take too much memory.
+     */
+    static final long PARALLEL_EXAMPLES_MAX_PARAMETERS = 64L << 20;
+    /** Bounds the floats of the per-thread gradient buffers together (1 GiB); fewer threads run examples beyond. */
+    private static final long GRADIENT_BUFFER_BUDGET_FLOATS = 256L << 20;
+
+    /** Per-thread gradient buffers kept between batches (all zero between batches). */
+    private Gradients[] buffers = new Gradients[0];
+
+    /**
+     * Forward and backward passes over a mini-batch: adds d loss / d θ of every example to the trained
+     * parameters' gradients and returns the sum of the examples' losses (each as {@link #lossAndGradients(
+     * float[], int[], int, SlidingWindowSemantics, int, RandomGenerator)} gives it, summed in batch order).
+     *
+     * <p>A small model (up to {@link #PARALLEL_EXAMPLES_MAX_PARAMETERS} parameters) runs the examples on
+     * the threads at once, each single-threaded into a gradient buffer of its own; every example's
+     * gradient is formed alone from zero and added to the parameters' in batch order, so the result does
+     * not depend on the thread count or on which thread ran what. A larger model runs them one after
+     * another straight into the parameters' gradients (again the same whatever the thread count).
+     */
+    public double lossAndGradients(List<Example> batch, SlidingWindowSemantics semantics, int normalizer) {
+        int n = batch.size();
+        if (n == 1 || modelParameters > PARALLEL_EXAMPLES_MAX_PARAMETERS) {
+            // With one example, a buffer would hold the same sums and add them to zeroed gradients: skip it.
+            double loss = 0;
+            for (Example e : batch) {
+                loss += run(e.pixelValues(), e.ids(), e.prefixLength(), semantics, normalizer, e.dropout(), Gradients.OWN);
+            }
+            return loss;
+        }
+        List<Param> params = optimizedParameters();
+        long floats = Math.max(1, Gradients.floats(params));
+        int workers = (int) Math.max(1, Math.min(Math.min(Parallel.threads(), n), GRADIENT_BUFFER_BUDGET_FLOATS / floats));
+        if (buffers.length < workers) {
+            Gradients[] more = java.util.Arrays.copyOf(buffers, workers);
+            for (int w = buffers.length; w < workers; w++) more[w] = Gradients.buffersFor(params);
+            buffers = more;
+        }
+        double[] losses = new double[n];
+        AtomicInteger next = new AtomicInteger(), added = new AtomicInteger();
+        AtomicBoolean failed = new AtomicBoolean();
+        Gradients[] own = buffers;
+        try {
+            // Each worker claims examples in batch order; when its example's gradient is complete it waits
+            // until every earlier example's has been added (those are being computed by running workers).
+            Parallel.forEach(workers, w -> {
+                int i;
+                while ((i = next.getAndIncrement()) < n && !failed.get()) {
+                    Example e = batch.get(i);
+                    try {
+                        losses[i] = run(e.pixelValues(), e.ids(), e.prefixLength(), semantics, normalizer, e.dropout(), own[w]);
+                    } catch (RuntimeException | Error ex) {
+                        failed.set(true);
+                        throw ex;
+                    }
+                    for (int spins = 0; added.get() != i; spins++) {
+                        if (failed.get()) return;
+                        if (spins < 1 << 10) Thread.onSpinWait();
+                        else Thread.yield();
+                    }
+                    own[w].addToOwnAndClear();
+                    added.set(i + 1);
+                }
+            });
+        } finally {
+            if (failed.get()) buffers = new Gradients[0]; // left part-filled
+        }
+        double loss = 0;
+        for (double l : losses) loss += l;
+        return loss;
     }
 
     /**
@@ -159,11 +248,11 @@ public final class PaliGemmaTraining implements AutoCloseable {
      * by {@code normalizer}, as {@link #lossAndGradients} defines it. For validation.
      */
     public double loss(float[] pixelValues, int[] ids, int prefixLength, SlidingWindowSemantics semantics, int normalizer) {
-        return run(pixelValues, ids, prefixLength, semantics, normalizer, null, false);
+        return run(pixelValues, ids, prefixLength, semantics, normalizer, null, null);
     }
 
     private double run(float[] pixelValues, int[] ids, int prefixLength, SlidingWindowSemantics semantics,
-                       int normalizer, RandomGenerator dropout, boolean backward) {
+                       int normalizer, RandomGenerator dropout, Gradients grads) {
         int length = ids.length, hidden = config.text().hiddenSize(), vocab = embedding.rows();
         int imageTokens = config.numImageTokens(), visionWidth = config.vision().hiddenSize();
         if (prefixLength < 1 || prefixLength >= length) {
@@ -231,16 +320,16 @@ public final class PaliGemmaTraining implements AutoCloseable {
         for (int n = 0; n < targets; n++) {
             lossSum += Backward.crossEntropy(logits, n * vocab, vocab, ids[rows[n] + 1], 1.0 / normalizer, dLogits, n * vocab);
         }
-        if (!backward) return lossSum / normalizer;
+        if (grads == null) return lossSum / normalizer;
         if (finalCap != null) Backward.softCapBackward(beforeCap, dLogits, 0, dLogits.length, finalCap.floatValue());
 
         // Backward: the LM head's share of the tied embedding, then the decoder.
-        if (embeddingParam != null) Backward.matmulWeightGrad(dLogits, rowHidden, targets, vocab, hidden, embeddingParam.grad());
+        if (embeddingParam != null) Backward.matmulWeightGrad(dLogits, rowHidden, targets, vocab, hidden, grads.of(embeddingParam));
         float[] dRowHidden = new float[rowHidden.length];
         Backward.matmulInputGrad(embedding, dLogits, targets, dRowHidden);
         float[] dFinalHidden = new float[finalHidden.length];
         for (int n = 0; n < targets; n++) System.arraycopy(dRowHidden, n * hidden, dFinalHidden, rows[n] * hidden, hidden);
-        float[] dx = decoder.backward(decoderActs, dFinalHidden);
+        float[] dx = decoder.backward(decoderActs, dFinalHidden, grads);
 
         // The lookup's share of the embedding, and the image features' gradient back into the image tower.
         boolean imageGrad = projector.weightParam != null || projector.lora != null
@@ -253,15 +342,15 @@ public final class PaliGemmaTraining implements AutoCloseable {
             for (int i = 0; i < hidden; i++) {
                 double d = (double) dx[t * hidden + i] * embedScale;
                 if (image && dProjected != null) dProjected[imageIndex * hidden + i] = (float) (d / imageDivisor);
-                else if (!image && embeddingParam != null) embeddingParam.grad()[id * hidden + i] += (float) d;
+                else if (!image && embeddingParam != null) grads.of(embeddingParam)[id * hidden + i] += (float) d;
             }
             if (image) imageIndex++;
         }
         if (dProjected != null) {
             boolean visionGrad = vision.anyTrainable();
             float[] dFeatures = visionGrad ? new float[features.length] : null;
-            projector.backward(features, projectorLora, dProjected, imageTokens, dFeatures);
-            if (visionGrad) vision.backward(visionActs, dFeatures);
+            projector.backward(features, projectorLora, dProjected, imageTokens, dFeatures, grads);
+            if (visionGrad) vision.backward(visionActs, dFeatures, grads);
         }
         return lossSum / normalizer;
     }

@@ -115,39 +115,39 @@ final class SiglipBackprop {
         return acts;
     }
 
-    /** Backward of {@link #forward} from the gradient of the features; accumulates every trained parameter's gradient. */
-    void backward(Activations acts, float[] dOut) {
+    /** Backward of {@link #forward} from the gradient of the features; accumulates every trained parameter's gradient into {@code grads}. */
+    void backward(Activations acts, float[] dOut, Gradients grads) {
         int tokens = config.numImageTokens(), width = config.hiddenSize(), inter = config.intermediateSize();
         int heads = config.numAttentionHeads(), headDim = config.headDim();
         AttentionMask everyone = AttentionMask.full(tokens);
         float[] dx = new float[tokens * width];
         Backward.layerNormBackward(acts.beforePostNorm, dOut, tokens, width, postNormWeight.value(), eps, dx,
-                postNormWeight.grad(), postNormBias.grad());
+                grads.of(postNormWeight), grads.of(postNormBias));
         for (int i = blocks.length - 1; i >= 0; i--) {
             Block b = blocks[i];
             BlockActivations a = acts.blocks[i];
             float[] dActivated = new float[tokens * inter];
-            b.fc2.backward(a.activated, a.fc2Lora, dx, tokens, dActivated);
+            b.fc2.backward(a.activated, a.fc2Lora, dx, tokens, dActivated, grads);
             float[] dFc1 = new float[dActivated.length];
             Backward.geluTanhBackward(a.fc1Out, dActivated, dActivated.length, dFc1);
             float[] dMlpNormed = new float[dx.length];
-            b.fc1.backward(a.mlpNormed, a.fc1Lora, dFc1, tokens, dMlpNormed);
+            b.fc1.backward(a.mlpNormed, a.fc1Lora, dFc1, tokens, dMlpNormed, grads);
             Backward.layerNormBackward(a.afterAttention, dMlpNormed, tokens, width, b.norm2Weight.value(), eps, dx,
-                    b.norm2Weight.grad(), b.norm2Bias.grad());
+                    grads.of(b.norm2Weight), grads.of(b.norm2Bias));
 
             float[] dAttended = new float[dx.length];
-            b.out.backward(a.attended, a.outLora, dx, tokens, dAttended);
+            b.out.backward(a.attended, a.outLora, dx, tokens, dAttended, grads);
             float[] dq = new float[dx.length], dk = new float[dx.length], dv = new float[dx.length];
             Backward.attentionBackward(a.q, a.k, a.v, dAttended, tokens, heads, heads, headDim, scale, 0f, everyone, dq, dk, dv);
             float[] dNormed = new float[dx.length];
-            b.q.backward(a.normed, a.qLora, dq, tokens, dNormed);
-            b.k.backward(a.normed, a.kLora, dk, tokens, dNormed);
-            b.v.backward(a.normed, a.vLora, dv, tokens, dNormed);
+            b.q.backward(a.normed, a.qLora, dq, tokens, dNormed, grads);
+            b.k.backward(a.normed, a.kLora, dk, tokens, dNormed, grads);
+            b.v.backward(a.normed, a.vLora, dv, tokens, dNormed, grads);
             Backward.layerNormBackward(a.input, dNormed, tokens, width, b.norm1Weight.value(), eps, dx,
-                    b.norm1Weight.grad(), b.norm1Bias.grad());
+                    grads.of(b.norm1Weight), grads.of(b.norm1Bias));
         }
-        if (positionEmbedding.trainable()) Ops.add(positionEmbedding.grad(), dx, dx.length);
-        patchEmbedding.backward(acts.patches, acts.patchLora, dx, tokens, null);
+        if (positionEmbedding.trainable()) Ops.add(grads.of(positionEmbedding), dx, dx.length);
+        patchEmbedding.backward(acts.patches, acts.patchLora, dx, tokens, null, grads);
     }
 
     /** Whether any part of the tower is trained (else its activations need not be kept). */

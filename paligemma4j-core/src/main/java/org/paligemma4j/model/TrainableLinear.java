@@ -68,14 +68,14 @@ final class TrainableLinear {
     }
 
     /**
-     * Backward of {@link #forward}: accumulates the gradients of W, b and the adapter's A and B, and adds
+     * Backward of {@link #forward}: accumulates the gradients of W, b and the adapter's A and B (into {@code grads}), and adds
      * {@code dY·W} (plus the adapter's share) into dX; dX may be null when the input's gradient is not needed.
      */
-    void backward(float[] x, LoraActivation act, float[] dY, int tokens, float[] dX) {
+    void backward(float[] x, LoraActivation act, float[] dY, int tokens, float[] dX, Gradients grads) {
         if (weightParam != null && weightParam.trainable()) {
-            Backward.matmulWeightGrad(dY, x, tokens, out(), in(), weightParam.grad());
+            Backward.matmulWeightGrad(dY, x, tokens, out(), in(), grads.of(weightParam));
         }
-        if (bias != null && bias.trainable()) Backward.biasGrad(dY, tokens, out(), bias.grad());
+        if (bias != null && bias.trainable()) Backward.biasGrad(dY, tokens, out(), grads.of(bias));
         if (dX != null) Backward.matmulInputGrad(weight, dY, tokens, dX);
         if (lora == null) return;
         // y += s·B·u with u = A·x':  dB += s·dYᵀ·u,  du = s·dY·B,  dA += duᵀ·x',  dx' = du·A.
@@ -83,10 +83,10 @@ final class TrainableLinear {
         float s = lora.scaling();
         float[] scaledDy = new float[dY.length];
         for (int i = 0; i < scaledDy.length; i++) scaledDy[i] = dY[i] * s;
-        Backward.matmulWeightGrad(scaledDy, act.down(), tokens, out(), r, lora.b().grad());
+        Backward.matmulWeightGrad(scaledDy, act.down(), tokens, out(), r, grads.of(lora.b()));
         float[] dDown = new float[tokens * r];
         Backward.matmulInputGrad(lora.bMatrix(), scaledDy, tokens, dDown);
-        Backward.matmulWeightGrad(dDown, act.input(), tokens, r, in(), lora.a().grad());
+        Backward.matmulWeightGrad(dDown, act.input(), tokens, r, in(), grads.of(lora.a()));
         if (dX != null) {
             float[] dInput = new float[tokens * in()];
             Backward.matmulInputGrad(lora.aMatrix(), dDown, tokens, dInput);

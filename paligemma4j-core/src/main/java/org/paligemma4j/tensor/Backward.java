@@ -1,5 +1,11 @@
 package org.paligemma4j.tensor;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * The backward passes of the forward kernels in {@link Ops}, {@link FloatMatrix} and {@link Attention}:
  * given what the forward read and the gradient of what it wrote, the gradient of what it read.
@@ -47,19 +53,75 @@ public final class Backward {
      * {@code [rows, cols]} like W.
      */
     public static void matmulWeightGrad(float[] dY, float[] x, int tokens, int rows, int cols, float[] dW) {
-        Parallel.forRange(rows, Math.max(1, (1 << 16) / Math.max(1, tokens * cols)), (from, to) -> {
-            double[] acc = new double[cols];
-            for (int r = from; r < to; r++) {
-                java.util.Arrays.fill(acc, 0);
-                for (int t = 0; t < tokens; t++) {
-                    double d = dY[t * rows + r];
-                    if (d == 0) continue;
-                    int o = t * cols;
-                    for (int c = 0; c < cols; c++) acc[c] += d * x[o + c];
+        Parallel.forRange(rows, Math.max(1, (1 << 16) / Math.max(1, tokens * cols)),
+                (from, to) -> matmulWeightGrad(dY, x, tokens, rows, cols, dW, from, to));
+    }
+
+    /** Doubles per vector of the weight gradient's and attention's sums. */
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** Floats that widen to one vector of {@link #D}. */
+    private static final VectorSpecies<Float> F_HALF = VectorSpecies.of(float.class, VectorShape.forBitSize(D.length() * Float.SIZE));
+    /** Rows of dW that share each widened chunk of x in {@link #matmulWeightGrad}. */
+    private static final int ROW_BLOCK = 4;
+
+    /** Widens {@code F_HALF.length()} floats of {@code a} from {@code offset} into one double vector. */
+    private static DoubleVector widen(float[] a, int offset) {
+        return (DoubleVector) FloatVector.fromArray(F_HALF, a, offset).convertShape(VectorOperators.F2D, D, 0);
+    }
+
+    /**
+     * Rows [from, to) of the weight gradient. Blocks of {@link #ROW_BLOCK} rows and two vectors of columns
+     * keep their sums in registers over all tokens, each widened chunk of x serving every row of the block.
+     * Every element's sum is formed over t in order, a product then an addition, as the scalar loop does.
+     */
+    private static void matmulWeightGrad(float[] dY, float[] x, int tokens, int rows, int cols, float[] dW, int from, int to) {
+        int lanes = D.length(), vectorEnd = cols - cols % (2 * lanes);
+        double[] acc = new double[ROW_BLOCK * cols];
+        for (int r0 = from; r0 < to; r0 += ROW_BLOCK) {
+            int block = Math.min(ROW_BLOCK, to - r0);
+            if (block == ROW_BLOCK) {
+                for (int c = 0; c < vectorEnd; c += 2 * lanes) {
+                    DoubleVector a00 = DoubleVector.zero(D), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+                    for (int t = 0; t < tokens; t++) {
+                        int o = t * cols + c, d = t * rows + r0;
+                        DoubleVector x0 = widen(x, o), x1 = widen(x, o + lanes);
+                        double d0 = dY[d], d1 = dY[d + 1], d2 = dY[d + 2], d3 = dY[d + 3];
+                        a00 = a00.add(x0.mul(d0));
+                        a01 = a01.add(x1.mul(d0));
+                        a10 = a10.add(x0.mul(d1));
+                        a11 = a11.add(x1.mul(d1));
+                        a20 = a20.add(x0.mul(d2));
+                        a21 = a21.add(x1.mul(d2));
+                        a30 = a30.add(x0.mul(d3));
+                        a31 = a31.add(x1.mul(d3));
+                    }
+                    a00.intoArray(acc, c);
+                    a01.intoArray(acc, c + lanes);
+                    a10.intoArray(acc, cols + c);
+                    a11.intoArray(acc, cols + c + lanes);
+                    a20.intoArray(acc, 2 * cols + c);
+                    a21.intoArray(acc, 2 * cols + c + lanes);
+                    a30.intoArray(acc, 3 * cols + c);
+                    a31.intoArray(acc, 3 * cols + c + lanes);
                 }
-                for (int c = 0; c < cols; c++) dW[r * cols + c] += (float) acc[c];
             }
-        });
+            int scalarFrom = block == ROW_BLOCK ? vectorEnd : 0;
+            if (scalarFrom < cols) {
+                for (int b = 0; b < block; b++) java.util.Arrays.fill(acc, b * cols + scalarFrom, (b + 1) * cols, 0);
+                for (int t = 0; t < tokens; t++) {
+                    int o = t * cols;
+                    for (int b = 0; b < block; b++) {
+                        double d = dY[t * rows + r0 + b];
+                        int a = b * cols;
+                        for (int c = scalarFrom; c < cols; c++) acc[a + c] += d * x[o + c];
+                    }
+                }
+            }
+            for (int b = 0; b < block; b++) {
+                int w = (r0 + b) * cols, a = b * cols;
+                for (int c = 0; c < cols; c++) dW[w + c] += (float) acc[a + c];
+            }
+        }
     }
 
     /** Backward of a bias added to every token: {@code dB[i] += Σ_t dY[t][i]}. */
@@ -223,15 +285,15 @@ public final class Backward {
             int kvh = h / groups;
             double[] score = new double[tokens], p = new double[tokens], dp = new double[tokens], dq = new double[headDim];
             double[] dKacc = dKShare[h] = new double[tokens * headDim], dVacc = dVShare[h] = new double[tokens * headDim];
+            // The head's slices widened to double once: [tokens, headDim] each.
+            double[] qh = slice(q, heads, h, tokens, headDim), gh = slice(dOut, heads, h, tokens, headDim);
+            double[] kh = slice(keys, kvHeads, kvh, tokens, headDim), vh = slice(values, kvHeads, kvh, tokens, headDim);
             for (int i = 0; i < tokens; i++) {
                 int lo = mask.firstVisibleKey(i), hi = mask.endVisibleKeys(i);
-                int qo = (i * heads + h) * headDim;
+                int qo = (i * heads + h) * headDim, io = i * headDim;
                 double max = Double.NEGATIVE_INFINITY;
                 for (int j = lo; j < hi; j++) {
-                    int ko = (j * kvHeads + kvh) * headDim;
-                    double dot = 0;
-                    for (int d = 0; d < headDim; d++) dot += (double) q[qo + d] * keys[ko + d];
-                    double v = dot * scale;
+                    double v = dot(qh, io, kh, j * headDim, headDim) * scale;
                     if (softCap > 0) v = Math.tanh(v / softCap) * softCap;
                     score[j] = v;
                     max = Math.max(max, v);
@@ -240,13 +302,9 @@ public final class Backward {
                 for (int j = lo; j < hi; j++) total += p[j] = Math.exp(score[j] - max);
                 double weighted = 0;
                 for (int j = lo; j < hi; j++) {
-                    int vo = (j * kvHeads + kvh) * headDim;
                     p[j] /= total;
-                    double d = 0;
-                    for (int e = 0; e < headDim; e++) {
-                        d += (double) dOut[qo + e] * values[vo + e];
-                        dVacc[j * headDim + e] += p[j] * dOut[qo + e];
-                    }
+                    double d = dot(gh, io, vh, j * headDim, headDim);
+                    axpy(p[j], gh, io, dVacc, j * headDim, headDim);
                     dp[j] = d;
                     weighted += p[j] * d;
                 }
@@ -259,11 +317,8 @@ public final class Backward {
                         ds *= 1 - t * t;
                     }
                     ds *= scale;
-                    int ko = (j * kvHeads + kvh) * headDim;
-                    for (int d = 0; d < headDim; d++) {
-                        dq[d] += ds * keys[ko + d];
-                        dKacc[j * headDim + d] += ds * q[qo + d];
-                    }
+                    axpy(ds, kh, j * headDim, dq, 0, headDim);
+                    axpy(ds, qh, io, dKacc, j * headDim, headDim);
                 }
                 for (int d = 0; d < headDim; d++) dQ[qo + d] += (float) dq[d];
             }
@@ -282,5 +337,39 @@ public final class Backward {
                 }
             }
         });
+    }
+
+    /** Head {@code head}'s columns of {@code a [tokens, heads·headDim]} as doubles {@code [tokens, headDim]}. */
+    private static double[] slice(float[] a, int heads, int head, int tokens, int headDim) {
+        double[] out = new double[tokens * headDim];
+        for (int t = 0; t < tokens; t++) {
+            int o = (t * heads + head) * headDim;
+            for (int d = 0; d < headDim; d++) out[t * headDim + d] = a[o + d];
+        }
+        return out;
+    }
+
+    /** {@code Σ a[ao + d]·b[bo + d]} over d in [0, n), a lane per residue of d, the lanes summed last. */
+    private static double dot(double[] a, int ao, double[] b, int bo, int n) {
+        int lanes = D.length(), d = 0;
+        double sum = 0;
+        if (n >= lanes) {
+            DoubleVector acc = DoubleVector.fromArray(D, a, ao).mul(DoubleVector.fromArray(D, b, bo));
+            for (d = lanes; d <= n - lanes; d += lanes) {
+                acc = acc.add(DoubleVector.fromArray(D, a, ao + d).mul(DoubleVector.fromArray(D, b, bo + d)));
+            }
+            sum = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; d < n; d++) sum += a[ao + d] * b[bo + d];
+        return sum;
+    }
+
+    /** {@code y[yo + d] += s·x[xo + d]} for d in [0, n). */
+    private static void axpy(double s, double[] x, int xo, double[] y, int yo, int n) {
+        int lanes = D.length(), d = 0;
+        for (; d <= n - lanes; d += lanes) {
+            DoubleVector.fromArray(D, x, xo + d).mul(s).add(DoubleVector.fromArray(D, y, yo + d)).intoArray(y, yo + d);
+        }
+        for (; d < n; d++) y[yo + d] += s * x[xo + d];
     }
 }

@@ -90,11 +90,11 @@ public final class Trainer {
             }
             SplittableRandom dropout = new SplittableRandom(options.seed() * 0x9E3779B97F4A7C15L + step);
             model.zeroGradients();
-            double loss = 0;
+            List<PaliGemmaTraining.Example> batch = new ArrayList<>();
             for (Prepared p : prepared) {
-                loss += model.lossAndGradients(p.pixels, p.prompt.ids(), p.prompt.prefixLength(), options.semantics(), tokens,
-                        dropout.split());
+                batch.add(new PaliGemmaTraining.Example(p.pixels, p.prompt.ids(), p.prompt.prefixLength(), dropout.split()));
             }
+            double loss = model.lossAndGradients(batch, options.semantics(), tokens);
             double norm = clipGradients(optimizer.parameters(), options.maxGradNorm());
             double lr = schedule.at(step);
             optimizer.step(lr);

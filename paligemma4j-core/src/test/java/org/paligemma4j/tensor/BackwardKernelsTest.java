@@ -56,7 +56,14 @@ class BackwardKernelsTest {
 
     @Test
     void matmulGradientsMatchTheirScalarTwins() {
-        int tokens = 37, rows = 19, cols = 45;
+        matmulGradientsMatchTheirScalarTwins(37, 19, 45);
+        // whole register blocks of rows and vectors of columns, and ragged ends of both
+        matmulGradientsMatchTheirScalarTwins(29, 66, 64);
+        matmulGradientsMatchTheirScalarTwins(5, 8, 130);
+        matmulGradientsMatchTheirScalarTwins(1, 3, 7);
+    }
+
+    private void matmulGradientsMatchTheirScalarTwins(int tokens, int rows, int cols) {
         float[] w = randoms(rows * cols, 1), x = randoms(tokens * cols, 1), dY = randoms(tokens * rows, 1);
         FloatMatrix m = new ArrayMatrix("w", w, rows, cols);
         float[] dX = new float[tokens * cols], dXTwin = new float[tokens * cols];
@@ -77,8 +84,15 @@ class BackwardKernelsTest {
 
     @Test
     void attentionBackwardMatchesItsScalarTwinAndTheForward() {
-        int tokens = 23, heads = 4, kvHeads = 2, headDim = 8;
-        float scale = 0.3f;
+        attentionBackwardMatchesItsScalarTwinAndTheForward(4, 2, 8, 0.3f);
+        // the decoder's and the vision tower's head sizes, and one that no vector length divides
+        attentionBackwardMatchesItsScalarTwinAndTheForward(4, 1, 64, 0.125f);
+        attentionBackwardMatchesItsScalarTwinAndTheForward(2, 2, 32, 0.17f);
+        attentionBackwardMatchesItsScalarTwinAndTheForward(2, 1, 13, 0.28f);
+    }
+
+    private void attentionBackwardMatchesItsScalarTwinAndTheForward(int heads, int kvHeads, int headDim, float scale) {
+        int tokens = 23;
         AttentionMask mask = new AttentionMask() { // a prefix of 9 and a window of 7 on the causal rows
             public int firstVisibleKey(int p) {
                 return p < 9 ? 0 : Math.max(0, p - 6);
