@@ -83,6 +83,11 @@ final class Linear {
         weight.matmul(x, tokens, y, bias);
     }
 
+    /** {@link #apply} with every output summed in double and rounded once ({@link FloatMatrix#matmulInDouble}). */
+    void applyInDouble(float[] x, int tokens, float[] y) {
+        weight.matmulInDouble(x, tokens, y, bias);
+    }
+
     /** This layer as one product of {@link FloatMatrix#matmulAll}: {@code y = W·x + b}. */
     Product into(float[] y) {
         return new Product(weight, y, bias, Epilogue.STORE);

@@ -72,7 +72,9 @@ final class SiglipVisionEncoder {
         }
         int tokens = config.numImageTokens(), width = config.hiddenSize();
         float[] x = new float[tokens * width];
-        patchEmbedding.apply(unfoldPatches(pixelValues, config), tokens, x);
+        // Summed in double: 588 columns of pixels per output, a negligible share of the encoder's work, whose
+        // float32 sums were the largest rounding error of its features (Float64ErrorTest).
+        patchEmbedding.applyInDouble(unfoldPatches(pixelValues, config), tokens, x);
         Ops.add(x, positionEmbedding, x.length);
 
         float normEps = (float) config.layerNormEps();

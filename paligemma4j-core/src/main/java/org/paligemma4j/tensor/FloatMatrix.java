@@ -1,6 +1,7 @@
 package org.paligemma4j.tensor;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -138,6 +139,86 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
     /** {@link #matmul(float[], int, float[])} followed by {@code y[t][r] += bias[r]} (a linear layer's bias), if bias is not null. */
     public void matmul(float[] x, int tokens, float[] y, float[] bias) {
         matmulAll(x, tokens, new Product(this, y, bias, Epilogue.STORE));
+    }
+
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+
+    /**
+     * {@code y = W·x + b} like {@link #matmul(float[], int, float[], float[])}, but each output summed in double
+     * and rounded to float32 once. For products that are a sliver of a model's work but whose float32 sums
+     * are long and land directly in its features: SigLIP's patch embedding (588 columns of raw pixels, 0.2%
+     * of the encoder's multiply-adds) was the largest single source of the vision features' rounding error.
+     * Rows are split across the worker threads; every sum is taken in one fixed order.
+     */
+    public void matmulInDouble(float[] x, int tokens, float[] y, float[] bias) {
+        if (x.length < (long) tokens * cols || y.length < (long) tokens * rows) {
+            throw new IllegalArgumentException(name + ": matmul of [" + tokens + ", " + cols + "] into [" + tokens + ", "
+                    + rows + "] with buffers of " + x.length + " and " + y.length);
+        }
+        double[] inputs = new double[tokens * cols];
+        for (int i = 0; i < inputs.length; i++) inputs[i] = x[i];
+        int minRows = (int) Math.max(1, (1L << 16) / ((long) cols * tokens));
+        Parallel.forRange(rows, minRows, (from, to) -> {
+            float[] widened = new float[cols];
+            double[] row = new double[cols];
+            for (int r = from; r < to; r++) {
+                readRow(r, widened, 0);
+                for (int c = 0; c < cols; c++) row[c] = widened[c];
+                int t = 0;
+                for (; t + 4 <= tokens; t += 4) {
+                    double[] s = dotsInDouble(row, inputs, t * cols, cols);
+                    for (int i = 0; i < 4; i++) y[(t + i) * rows + r] = (float) (bias == null ? s[i] : s[i] + bias[r]);
+                }
+                for (; t < tokens; t++) {
+                    double s = dotInDouble(row, inputs, t * cols, cols);
+                    y[t * rows + r] = (float) (bias == null ? s : s + bias[r]);
+                }
+            }
+        });
+    }
+
+    /** {@link #dotInDouble} of {@code a} with four consecutive rows of b (from bo, n apart): the same sums, each row of a loaded once. */
+    private static double[] dotsInDouble(double[] a, double[] b, int bo, int n) {
+        DoubleVector a00 = DoubleVector.zero(D), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        int c = 0, step = D.length(), b1 = bo + n, b2 = b1 + n, b3 = b2 + n;
+        for (; c + 2 * step <= n; c += 2 * step) {
+            DoubleVector w0 = DoubleVector.fromArray(D, a, c), w1 = DoubleVector.fromArray(D, a, c + step);
+            a00 = w0.fma(DoubleVector.fromArray(D, b, bo + c), a00);
+            a01 = w1.fma(DoubleVector.fromArray(D, b, bo + c + step), a01);
+            a10 = w0.fma(DoubleVector.fromArray(D, b, b1 + c), a10);
+            a11 = w1.fma(DoubleVector.fromArray(D, b, b1 + c + step), a11);
+            a20 = w0.fma(DoubleVector.fromArray(D, b, b2 + c), a20);
+            a21 = w1.fma(DoubleVector.fromArray(D, b, b2 + c + step), a21);
+            a30 = w0.fma(DoubleVector.fromArray(D, b, b3 + c), a30);
+            a31 = w1.fma(DoubleVector.fromArray(D, b, b3 + c + step), a31);
+        }
+        double[] s = {sumInOrder(a00.add(a01)), sumInOrder(a10.add(a11)), sumInOrder(a20.add(a21)), sumInOrder(a30.add(a31))};
+        for (; c < n; c++) {
+            s[0] += a[c] * b[bo + c];
+            s[1] += a[c] * b[b1 + c];
+            s[2] += a[c] * b[b2 + c];
+            s[3] += a[c] * b[b3 + c];
+        }
+        return s;
+    }
+
+    private static double sumInOrder(DoubleVector v) {
+        double s = 0;
+        for (int i = 0; i < v.length(); i++) s += v.lane(i);
+        return s;
+    }
+
+    /** {@code Σ a[c]·b[bo + c]} over c < n in double: two vector accumulators, their lanes summed in order, then the tail. */
+    private static double dotInDouble(double[] a, double[] b, int bo, int n) {
+        DoubleVector a0 = DoubleVector.zero(D), a1 = a0;
+        int c = 0, step = D.length();
+        for (; c + 2 * step <= n; c += 2 * step) {
+            a0 = DoubleVector.fromArray(D, a, c).fma(DoubleVector.fromArray(D, b, bo + c), a0);
+            a1 = DoubleVector.fromArray(D, a, c + step).fma(DoubleVector.fromArray(D, b, bo + c + step), a1);
+        }
+        double s = sumInOrder(a0.add(a1));
+        for (; c < n; c++) s += a[c] * b[bo + c];
+        return s;
     }
 
     /**

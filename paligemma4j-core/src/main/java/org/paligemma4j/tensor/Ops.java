@@ -7,9 +7,10 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The element-wise and per-token operations of the forward pass, in float32 like the reference, with
- * sums accumulated in double (cheap next to the matmuls, and it keeps us closer to the exact value than
- * float32 summation in any order would).
+ * The element-wise and per-token operations of the forward pass, on float32 values like the reference's,
+ * with sums accumulated in double (cheap next to the matmuls, and it keeps us closer to the exact value than
+ * float32 summation in any order would). The norms compute in double throughout and round their outputs
+ * once.
  */
 public final class Ops {
     private Ops() {}
@@ -28,9 +29,8 @@ public final class Ops {
     private static void rmsNorm(float[] x, float[] out, int from, int to, int dim, float[] weight, float eps) {
         for (int t = from; t < to; t++) {
             int o = t * dim;
-            double sumSq = sumOfSquares(x, o, dim, 0f);
-            float inv = (float) (1.0 / Math.sqrt((float) (sumSq / dim) + eps));
-            for (int i = 0; i < dim; i++) out[o + i] = (x[o + i] * inv) * (1.0f + weight[i]);
+            double inv = 1.0 / Math.sqrt(sumOfSquares(x, o, dim, 0) / dim + eps);
+            for (int i = 0; i < dim; i++) out[o + i] = (float) (x[o + i] * inv * (1.0 + weight[i]));
         }
     }
 
@@ -42,10 +42,9 @@ public final class Ops {
     private static void layerNorm(float[] x, float[] out, int from, int to, int dim, float[] weight, float[] bias, float eps) {
         for (int t = from; t < to; t++) {
             int o = t * dim;
-            float mean = (float) (sum(x, o, dim) / dim);
-            double var = sumOfSquares(x, o, dim, mean);
-            float inv = (float) (1.0 / Math.sqrt((float) (var / dim) + eps));
-            for (int i = 0; i < dim; i++) out[o + i] = (x[o + i] - mean) * inv * weight[i] + bias[i];
+            double mean = sum(x, o, dim) / dim;
+            double inv = 1.0 / Math.sqrt(sumOfSquares(x, o, dim, mean) / dim + eps);
+            for (int i = 0; i < dim; i++) out[o + i] = (float) ((x[o + i] - mean) * inv * weight[i] + bias[i]);
         }
     }
 
@@ -70,7 +69,7 @@ public final class Ops {
     }
 
     /** Σ (x[i] − center)² over [o, o + n) in double precision, in one fixed order (see {@link #sum}). */
-    static double sumOfSquares(float[] x, int o, int n, float center) {
+    static double sumOfSquares(float[] x, int o, int n, double center) {
         DoubleVector a0 = DoubleVector.zero(D), a1 = a0;
         int i = 0;
         for (; i + F.length() <= n; i += F.length()) {
@@ -82,7 +81,7 @@ public final class Ops {
         }
         double s = sumInOrder(a0.add(a1).toArray());
         for (; i < n; i++) {
-            double d = (double) x[o + i] - center;
+            double d = x[o + i] - center;
             s += d * d;
         }
         return s;
