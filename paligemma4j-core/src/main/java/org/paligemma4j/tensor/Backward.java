@@ -61,6 +61,8 @@ public final class Backward {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     /** Floats that widen to one vector of {@link #D}. */
     private static final VectorSpecies<Float> F_HALF = VectorSpecies.of(float.class, VectorShape.forBitSize(D.length() * Float.SIZE));
+    /** Query rows whose probabilities {@link #attentionBackward} holds at a time (per head, with their gradients). */
+    private static final int ATTENTION_ROW_BLOCK = 256;
     /** Rows of dW that share each widened chunk of x in {@link #matmulWeightGrad}. */
     private static final int ROW_BLOCK = 4;
 
@@ -281,46 +283,59 @@ public final class Backward {
         // dV privately, and the shares are added in head order afterwards, so the result does not depend on
         // the thread count.
         double[][] dKShare = new double[heads][], dVShare = new double[heads][];
+        int block = Math.min(tokens, ATTENTION_ROW_BLOCK);
         Parallel.forEach(heads, h -> {
             int kvh = h / groups;
-            double[] score = new double[tokens], p = new double[tokens], dp = new double[tokens], dq = new double[headDim];
             double[] dKacc = dKShare[h] = new double[tokens * headDim], dVacc = dVShare[h] = new double[tokens * headDim];
             // The head's slices widened to double once: [tokens, headDim] each.
             double[] qh = slice(q, heads, h, tokens, headDim), gh = slice(dOut, heads, h, tokens, headDim);
             double[] kh = slice(keys, kvHeads, kvh, tokens, headDim), vh = slice(values, kvHeads, kvh, tokens, headDim);
-            for (int i = 0; i < tokens; i++) {
-                int lo = mask.firstVisibleKey(i), hi = mask.endVisibleKeys(i);
-                int qo = (i * heads + h) * headDim, io = i * headDim;
-                double max = Double.NEGATIVE_INFINITY;
-                for (int j = lo; j < hi; j++) {
-                    double v = dot(qh, io, kh, j * headDim, headDim) * scale;
-                    if (softCap > 0) v = Math.tanh(v / softCap) * softCap;
-                    score[j] = v;
-                    max = Math.max(max, v);
-                }
-                double total = 0;
-                for (int j = lo; j < hi; j++) total += p[j] = Math.exp(score[j] - max);
-                double weighted = 0;
-                for (int j = lo; j < hi; j++) {
-                    p[j] /= total;
-                    double d = dot(gh, io, vh, j * headDim, headDim);
-                    axpy(p[j], gh, io, dVacc, j * headDim, headDim);
-                    dp[j] = d;
-                    weighted += p[j] * d;
-                }
-                java.util.Arrays.fill(dq, 0);
-                softmaxBackward(p, dp, lo, hi, weighted, dp); // dp now holds d score
-                for (int j = lo; j < hi; j++) {
-                    double ds = dp[j];
-                    if (softCap > 0) {
-                        double t = score[j] / softCap;
-                        ds *= 1 - t * t;
+            double[] kt = transpose(kh, tokens, headDim), vt = transpose(vh, tokens, headDim); // [headDim, tokens]
+            // A block of query rows at a time: its probabilities and score gradients [rows, tokens] (zero
+            // where a key is masked), then dV, dK and dq as products of those with g, q and k.
+            double[] score = new double[tokens], p = new double[block * tokens], ds = new double[block * tokens];
+            double[] dq = new double[block * headDim];
+            for (int i0 = 0; i0 < tokens; i0 += block) {
+                int rows = Math.min(block, tokens - i0);
+                java.util.Arrays.fill(p, 0);
+                java.util.Arrays.fill(ds, 0);
+                for (int i = i0; i < i0 + rows; i++) {
+                    int lo = mask.firstVisibleKey(i), hi = mask.endVisibleKeys(i);
+                    int io = i * headDim, po = (i - i0) * tokens;
+                    double max = Double.NEGATIVE_INFINITY;
+                    rowTimesTransposed(qh, io, kt, tokens, headDim, lo, hi, score);
+                    for (int j = lo; j < hi; j++) {
+                        double v = score[j] * scale;
+                        if (softCap > 0) v = Math.tanh(v / softCap) * softCap;
+                        score[j] = v;
+                        max = Math.max(max, v);
                     }
-                    ds *= scale;
-                    axpy(ds, kh, j * headDim, dq, 0, headDim);
-                    axpy(ds, qh, io, dKacc, j * headDim, headDim);
+                    double total = 0;
+                    for (int j = lo; j < hi; j++) total += p[po + j] = Math.exp(score[j] - max);
+                    rowTimesTransposed(gh, io, vt, tokens, headDim, lo, hi, ds, po); // dp
+                    double weighted = 0;
+                    for (int j = lo; j < hi; j++) {
+                        p[po + j] /= total;
+                        weighted += p[po + j] * ds[po + j];
+                    }
+                    for (int j = lo; j < hi; j++) {
+                        double d = p[po + j] * (ds[po + j] - weighted); // softmaxBackward
+                        if (softCap > 0) {
+                            double t = score[j] / softCap;
+                            d *= 1 - t * t;
+                        }
+                        ds[po + j] = d * scale;
+                    }
                 }
-                for (int d = 0; d < headDim; d++) dQ[qo + d] += (float) dq[d];
+                // dV_j += Σ_i p_ij g_i, dK_j += Σ_i ds_ij q_i, dq_i = Σ_j ds_ij k_j, each sum in index order.
+                combine(p, tokens, 1, rows, tokens, gh, i0 * headDim, headDim, dVacc);
+                combine(ds, tokens, 1, rows, tokens, qh, i0 * headDim, headDim, dKacc);
+                java.util.Arrays.fill(dq, 0);
+                combine(ds, 1, tokens, tokens, rows, kh, 0, headDim, dq);
+                for (int i = i0; i < i0 + rows; i++) {
+                    int qo = (i * heads + h) * headDim, o = (i - i0) * headDim;
+                    for (int d = 0; d < headDim; d++) dQ[qo + d] += (float) dq[o + d];
+                }
             }
         });
         Parallel.forEach(kvHeads, kvh -> {
@@ -349,27 +364,103 @@ public final class Backward {
         return out;
     }
 
-    /** {@code Σ a[ao + d]·b[bo + d]} over d in [0, n), a lane per residue of d, the lanes summed last. */
-    private static double dot(double[] a, int ao, double[] b, int bo, int n) {
-        int lanes = D.length(), d = 0;
-        double sum = 0;
-        if (n >= lanes) {
-            DoubleVector acc = DoubleVector.fromArray(D, a, ao).mul(DoubleVector.fromArray(D, b, bo));
-            for (d = lanes; d <= n - lanes; d += lanes) {
-                acc = acc.add(DoubleVector.fromArray(D, a, ao + d).mul(DoubleVector.fromArray(D, b, bo + d)));
-            }
-            sum = acc.reduceLanes(VectorOperators.ADD);
-        }
-        for (; d < n; d++) sum += a[ao + d] * b[bo + d];
-        return sum;
+    /** {@code a [rows, cols]} transposed: {@code [cols, rows]}. */
+    private static double[] transpose(double[] a, int rows, int cols) {
+        double[] out = new double[a.length];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c];
+        return out;
     }
 
-    /** {@code y[yo + d] += s·x[xo + d]} for d in [0, n). */
-    private static void axpy(double s, double[] x, int xo, double[] y, int yo, int n) {
-        int lanes = D.length(), d = 0;
-        for (; d <= n - lanes; d += lanes) {
-            DoubleVector.fromArray(D, x, xo + d).mul(s).add(DoubleVector.fromArray(D, y, yo + d)).intoArray(y, yo + d);
+    /**
+     * {@code out[j] = Σ_d a[ao + d]·bt[d·stride + j]} for j in [lo, hi): one row times a matrix stored
+     * transposed, vectorised over j so that no sum is split across lanes. Each sum runs over d in order,
+     * a product then an addition, as a scalar loop forms it.
+     */
+    private static void rowTimesTransposed(double[] a, int ao, double[] bt, int stride, int n, int lo, int hi, double[] out) {
+        rowTimesTransposed(a, ao, bt, stride, n, lo, hi, out, 0);
+    }
+
+    /** {@link #rowTimesTransposed} writing {@code out[oo + j]}. */
+    private static void rowTimesTransposed(double[] a, int ao, double[] bt, int stride, int n, int lo, int hi, double[] out,
+                                           int oo) {
+        int lanes = D.length(), j = lo;
+        for (; j <= hi - 4 * lanes; j += 4 * lanes) {
+            DoubleVector s0 = DoubleVector.zero(D), s1 = s0, s2 = s0, s3 = s0;
+            for (int d = 0, b = j; d < n; d++, b += stride) {
+                double x = a[ao + d];
+                s0 = s0.add(DoubleVector.fromArray(D, bt, b).mul(x));
+                s1 = s1.add(DoubleVector.fromArray(D, bt, b + lanes).mul(x));
+                s2 = s2.add(DoubleVector.fromArray(D, bt, b + 2 * lanes).mul(x));
+                s3 = s3.add(DoubleVector.fromArray(D, bt, b + 3 * lanes).mul(x));
+            }
+            s0.intoArray(out, oo + j);
+            s1.intoArray(out, oo + j + lanes);
+            s2.intoArray(out, oo + j + 2 * lanes);
+            s3.intoArray(out, oo + j + 3 * lanes);
         }
-        for (; d < n; d++) y[yo + d] += s * x[xo + d];
+        for (; j <= hi - lanes; j += lanes) {
+            DoubleVector s0 = DoubleVector.zero(D);
+            for (int d = 0, b = j; d < n; d++, b += stride) s0 = s0.add(DoubleVector.fromArray(D, bt, b).mul(a[ao + d]));
+            s0.intoArray(out, oo + j);
+        }
+        for (; j < hi; j++) {
+            double sum = 0;
+            for (int d = 0; d < n; d++) sum += a[ao + d] * bt[d * stride + j];
+            out[oo + j] = sum;
+        }
+    }
+
+    /**
+     * {@code out[r·cols + c] += Σ_t m[t·tStride + r·rStride]·x[xo + t·cols + c]} for t in [0, terms), r in
+     * [0, rows), c in [0, cols): a product with m read through strides (so m or its transpose). Blocks of
+     * 4 rows and two vectors of columns keep their sums in registers; each sum runs over t in order.
+     */
+    private static void combine(double[] m, int tStride, int rStride, int terms, int rows, double[] x, int xo, int cols,
+                                double[] out) {
+        int lanes = D.length(), vectorEnd = cols - cols % (2 * lanes), r = 0;
+        for (; r <= rows - 4; r += 4) {
+            int m0 = r * rStride, m1 = m0 + rStride, m2 = m1 + rStride, m3 = m2 + rStride;
+            for (int c = 0; c < vectorEnd; c += 2 * lanes) {
+                DoubleVector a00 = DoubleVector.zero(D), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+                for (int t = 0, mt = 0, o = xo + c; t < terms; t++, mt += tStride, o += cols) {
+                    DoubleVector x0 = DoubleVector.fromArray(D, x, o), x1 = DoubleVector.fromArray(D, x, o + lanes);
+                    double d0 = m[m0 + mt], d1 = m[m1 + mt], d2 = m[m2 + mt], d3 = m[m3 + mt];
+                    a00 = a00.add(x0.mul(d0));
+                    a01 = a01.add(x1.mul(d0));
+                    a10 = a10.add(x0.mul(d1));
+                    a11 = a11.add(x1.mul(d1));
+                    a20 = a20.add(x0.mul(d2));
+                    a21 = a21.add(x1.mul(d2));
+                    a30 = a30.add(x0.mul(d3));
+                    a31 = a31.add(x1.mul(d3));
+                }
+                addInto(a00, out, r * cols + c);
+                addInto(a01, out, r * cols + c + lanes);
+                addInto(a10, out, (r + 1) * cols + c);
+                addInto(a11, out, (r + 1) * cols + c + lanes);
+                addInto(a20, out, (r + 2) * cols + c);
+                addInto(a21, out, (r + 2) * cols + c + lanes);
+                addInto(a30, out, (r + 3) * cols + c);
+                addInto(a31, out, (r + 3) * cols + c + lanes);
+            }
+            if (vectorEnd < cols) combineScalar(m, tStride, rStride, terms, r, r + 4, x, xo, cols, vectorEnd, out);
+        }
+        if (r < rows) combineScalar(m, tStride, rStride, terms, r, rows, x, xo, cols, 0, out);
+    }
+
+    private static void addInto(DoubleVector v, double[] out, int o) {
+        v.add(DoubleVector.fromArray(D, out, o)).intoArray(out, o);
+    }
+
+    /** {@link #combine} for rows [r0, r1) and columns [c0, cols), one element at a time. */
+    private static void combineScalar(double[] m, int tStride, int rStride, int terms, int r0, int r1, double[] x, int xo,
+                                      int cols, int c0, double[] out) {
+        for (int r = r0; r < r1; r++) {
+            for (int c = c0; c < cols; c++) {
+                double sum = 0;
+                for (int t = 0; t < terms; t++) sum += m[t * tStride + r * rStride] * x[xo + t * cols + c];
+                out[r * cols + c] += sum;
+            }
+        }
     }
 }
