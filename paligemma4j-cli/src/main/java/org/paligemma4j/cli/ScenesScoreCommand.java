@@ -15,7 +15,9 @@ import picocli.CommandLine.Option;
 @Command(name = "scenes-score", mixinStandardHelpOptions = true,
         description = {"Score a model's answers on a 'paligemma scenes' folder: exact match per task (caption, count, colour, ocr)"
                 + " and detection precision/recall at IoU 0.5 with the right label, in percent, as one JSON line.",
-                "The answers are the output of 'paligemma generate --requests DIR/requests.jsonl --json' (one {\"text\"} line per example)."})
+                "The answers are the output of 'paligemma generate --requests DIR/requests.jsonl --json' (one {\"text\"} line per example)"
+                        + " or the --predictions of 'paligemma eval --data DIR/data.jsonl' ({\"prediction\"}; with --quantized, its"
+                        + " \"quantized_prediction\" from --compare-quant)."})
 final class ScenesScoreCommand implements Callable<Integer> {
 
     @Option(names = "--data", required = true, paramLabel = "DIR", description = "A folder written by 'paligemma scenes'.")
@@ -23,6 +25,9 @@ final class ScenesScoreCommand implements Callable<Integer> {
 
     @Option(names = "--predictions", required = true, paramLabel = "FILE.jsonl", description = "The answers, line for line.")
     Path predictions;
+
+    @Option(names = "--quantized", description = "Score the \"quantized_prediction\" of eval --compare-quant's predictions.")
+    boolean quantized;
 
     @Option(names = "--step", paramLabel = "N", description = "A training step to report with the scores.")
     Integer step;
@@ -51,8 +56,16 @@ final class ScenesScoreCommand implements Callable<Integer> {
                 throw new CliException(data.resolve(SceneDataset.TRUTH) + ": no size for " + e.path("image").asText() + " (line " + (i + 1) + " of " + dataFile + ")");
             }
             JsonNode a = json.readTree(answers.get(i));
-            if (!a.has("text")) throw new CliException(predictions + ": line " + (i + 1) + " has no \"text\"");
-            scores.add(e.path("prefix").asText(), e.path("suffix").asText(), a.get("text").asText(), size);
+            String field = quantized ? "quantized_prediction" : a.has("text") ? "text" : "prediction";
+            if (!a.has(field)) {
+                throw new CliException(predictions + ": line " + (i + 1) + " has no \"" + field + "\""
+                        + (quantized ? " (the predictions of eval --compare-quant have it)" : " (nor \"text\")"));
+            }
+            if (a.has("prefix") && !a.get("prefix").asText().equals(e.path("prefix").asText())) {
+                throw new CliException(predictions + ": line " + (i + 1) + " answers \"" + a.get("prefix").asText() + "\", but line "
+                        + (i + 1) + " of " + dataFile + " asks \"" + e.path("prefix").asText() + "\"");
+            }
+            scores.add(e.path("prefix").asText(), e.path("suffix").asText(), a.get(field).asText(), size);
         }
         StringBuilder line = new StringBuilder("{");
         if (step != null) line.append("\"step\":").append(step).append(',');

@@ -203,6 +203,28 @@ class DemoPipelineCommandsTest {
         assertEquals(0.0, zero.get("caption_exact").asDouble());
         assertEquals(0.0, zero.get("detect_recall").asDouble());
 
+        // eval's --predictions lines: "prediction", and with --quantized "quantized_prediction"
+        List<String> evalLines = Files.readAllLines(data.resolve("data.jsonl")).stream()
+                .map(l -> "{\"prefix\":" + quote(parse(l).get("prefix").asText()) + ",\"prediction\":" + quote(parse(l).get("suffix").asText())
+                        + ",\"quantized_prediction\":\"\"}").toList();
+        Files.write(tmp.resolve("eval.jsonl"), evalLines);
+        JsonNode fromEval = JSON.readTree(CliRunner.run("scenes-score", "--data", data.toString(), "--predictions", tmp.resolve("eval.jsonl").toString()).out());
+        assertEquals(100.0, fromEval.get("caption_exact").asDouble());
+        JsonNode quantized = JSON.readTree(CliRunner.run("scenes-score", "--data", data.toString(), "--predictions", tmp.resolve("eval.jsonl").toString(),
+                "--quantized").out());
+        assertEquals(0.0, quantized.get("caption_exact").asDouble());
+        CliRunner.Result noQuantized = CliRunner.run("scenes-score", "--data", data.toString(), "--predictions", tmp.resolve("perfect.jsonl").toString(), "--quantized");
+        assertNotEquals(0, noQuantized.exitCode());
+        assertTrue(noQuantized.err().contains("quantized_prediction"), noQuantized.err());
+        List<String> shifted = new java.util.ArrayList<>(evalLines);
+        java.util.Collections.rotate(shifted, 1);
+        if (!shifted.equals(evalLines)) {
+            Files.write(tmp.resolve("shifted.jsonl"), shifted);
+            CliRunner.Result mismatch = CliRunner.run("scenes-score", "--data", data.toString(), "--predictions", tmp.resolve("shifted.jsonl").toString());
+            assertNotEquals(0, mismatch.exitCode(), "answers of other prompts are refused, not scored");
+            assertTrue(mismatch.err().contains("asks"), mismatch.err());
+        }
+
         Files.write(tmp.resolve("short.jsonl"), perfect.subList(0, 1));
         CliRunner.Result bad = CliRunner.run("scenes-score", "--data", data.toString(), "--predictions", tmp.resolve("short.jsonl").toString());
         assertNotEquals(0, bad.exitCode());
