@@ -14,7 +14,7 @@ model=${1:-$root/models/shapes-demo}
 work=${2:-${TMPDIR:-/tmp}/shapes-demo-eval}
 COUNT=${COUNT:-500} SEED=${SEED:-2000001} QUANTS=${QUANTS:-q8 q4}
 [ -f "$model/config.json" ] || { echo "eval.sh: $model: no config.json (not a model directory)" >&2; exit 2; }
-size=$(grep -o '"image_size": *[0-9]*' "$model/config.json" | head -1 | grep -o '[0-9]*$')
+size=$(grep -o '"image_size" *: *[0-9]*' "$model/config.json" | head -1 | grep -o '[0-9]*$')
 [ -n "$size" ] || { echo "eval.sh: $model/config.json: no image_size" >&2; exit 2; }
 
 mkdir -p "$work"
