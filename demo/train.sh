@@ -7,7 +7,7 @@
 #
 # Settings (environment; a resumed run must use the same ones, which run.env records and checks):
 #   SEED (1)  SCENES (10000 training scenes)  VAL_SCENES (40, from seed SEED+1000000: never trained on)
-#   SIZE (112: the model's input size)  STEPS (20000)  BATCH (16)  LR (2e-3)  WARMUP (300)  SAVE_EVERY (500)  THREADS (all cores)
+#   SIZE (112: the model's input size)  STEPS (4200)  BATCH (32)  LR (5e-4)  WARMUP (200)  SAVE_EVERY (500)  THREADS (all cores)
 #
 # WORK_DIR gets train/ and val/ (paligemma scenes), init/ (paligemma init), run/ (the trainer's --out:
 # checkpoint-N/, training_log.jsonl with loss per step and validation loss per SAVE_EVERY steps, and at the
@@ -18,7 +18,7 @@ root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 pg="$root/bin/paligemma"
 work=${1:-${PALIGEMMA_DEMO_WORK:-$HOME/.cache/paligemma4j/shapes-demo}}
 SEED=${SEED:-1} SCENES=${SCENES:-10000} VAL_SCENES=${VAL_SCENES:-40} SIZE=${SIZE:-112}
-STEPS=${STEPS:-20000} BATCH=${BATCH:-16} LR=${LR:-2e-3} WARMUP=${WARMUP:-300} SAVE_EVERY=${SAVE_EVERY:-500}
+STEPS=${STEPS:-4200} BATCH=${BATCH:-32} LR=${LR:-5e-4} WARMUP=${WARMUP:-200} SAVE_EVERY=${SAVE_EVERY:-500}
 threads=()
 if [ -n "${THREADS:-}" ]; then threads=(--threads "$THREADS"); fi
 
@@ -93,3 +93,10 @@ uptime
 stop_watcher
 evaluate "$STEPS" "$work/run/model.safetensors"
 tail -1 "$work/run/metrics.jsonl"
+
+# 5. The model as committed: its weights as bf16 (half of float32's size, within the 8 MB budget) beside the Hub's
+#    files, in WORK_DIR/shapes-demo; copy that folder to models/shapes-demo to publish a retrained model.
+rm -rf "$work/shapes-demo"
+"$pg" convert --model "$work/run" --out "$work/shapes-demo" --dtype bf16
+rm -f "$work/shapes-demo"/training_log.* "$work/shapes-demo"/loss_curve.png "$work/shapes-demo"/metrics.jsonl
+echo "train.sh: the model to publish is $work/shapes-demo (demo/eval.sh $work/shapes-demo measures it)"
