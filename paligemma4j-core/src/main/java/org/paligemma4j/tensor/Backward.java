@@ -71,31 +71,82 @@ public final class Backward {
         return (DoubleVector) FloatVector.fromArray(F_HALF, a, offset).convertShape(VectorOperators.F2D, D, 0);
     }
 
+    /** Columns [c, c + 4·lanes) of rows [r0, r0 + 4) of the weight gradient's sums into {@code acc [4, cols]}. */
+    private static void weightGradBlock4x4(float[] dY, float[] x, int tokens, int rows, int cols, int r0, int c, double[] acc) {
+        int lanes = D.length();
+        DoubleVector a00 = DoubleVector.zero(D), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        DoubleVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int t = 0; t < tokens; t++) {
+            int o = t * cols + c, d = t * rows + r0;
+            DoubleVector x0 = widen(x, o), x1 = widen(x, o + lanes), x2 = widen(x, o + 2 * lanes), x3 = widen(x, o + 3 * lanes);
+            DoubleVector d0 = DoubleVector.broadcast(D, dY[d]);
+            a00 = x0.fma(d0, a00);
+            a01 = x1.fma(d0, a01);
+            a02 = x2.fma(d0, a02);
+            a03 = x3.fma(d0, a03);
+            DoubleVector d1 = DoubleVector.broadcast(D, dY[d + 1]);
+            a10 = x0.fma(d1, a10);
+            a11 = x1.fma(d1, a11);
+            a12 = x2.fma(d1, a12);
+            a13 = x3.fma(d1, a13);
+            DoubleVector d2 = DoubleVector.broadcast(D, dY[d + 2]);
+            a20 = x0.fma(d2, a20);
+            a21 = x1.fma(d2, a21);
+            a22 = x2.fma(d2, a22);
+            a23 = x3.fma(d2, a23);
+            DoubleVector d3 = DoubleVector.broadcast(D, dY[d + 3]);
+            a30 = x0.fma(d3, a30);
+            a31 = x1.fma(d3, a31);
+            a32 = x2.fma(d3, a32);
+            a33 = x3.fma(d3, a33);
+        }
+        a00.intoArray(acc, c);
+        a01.intoArray(acc, c + lanes);
+        a02.intoArray(acc, c + 2 * lanes);
+        a03.intoArray(acc, c + 3 * lanes);
+        a10.intoArray(acc, cols + c);
+        a11.intoArray(acc, cols + c + lanes);
+        a12.intoArray(acc, cols + c + 2 * lanes);
+        a13.intoArray(acc, cols + c + 3 * lanes);
+        a20.intoArray(acc, 2 * cols + c);
+        a21.intoArray(acc, 2 * cols + c + lanes);
+        a22.intoArray(acc, 2 * cols + c + 2 * lanes);
+        a23.intoArray(acc, 2 * cols + c + 3 * lanes);
+        a30.intoArray(acc, 3 * cols + c);
+        a31.intoArray(acc, 3 * cols + c + lanes);
+        a32.intoArray(acc, 3 * cols + c + 2 * lanes);
+        a33.intoArray(acc, 3 * cols + c + 3 * lanes);
+    }
+
     /**
-     * Rows [from, to) of the weight gradient. Blocks of {@link #ROW_BLOCK} rows and two vectors of columns
-     * keep their sums in registers over all tokens, each widened chunk of x serving every row of the block.
-     * Every element's sum is formed over t in order, a product then an addition, as the scalar loop does.
+     * Rows [from, to) of the weight gradient. Blocks of {@link #ROW_BLOCK} rows and four vectors of columns
+     * (two where vectors are short and registers few) keep their sums in registers over all tokens, each
+     * widened chunk of x serving every row of the block. Every element's sum is formed over t in order,
+     * with fused multiply-adds; the columns no whole block covers are summed one at a time.
      */
     private static void matmulWeightGrad(float[] dY, float[] x, int tokens, int rows, int cols, float[] dW, int from, int to) {
-        int lanes = D.length(), vectorEnd = cols - cols % (2 * lanes);
+        int lanes = D.length(), vectors = lanes >= 8 ? 4 : 2, vectorEnd = cols - cols % (vectors * lanes);
         double[] acc = new double[ROW_BLOCK * cols];
         for (int r0 = from; r0 < to; r0 += ROW_BLOCK) {
             int block = Math.min(ROW_BLOCK, to - r0);
-            if (block == ROW_BLOCK) {
+            if (block == ROW_BLOCK && vectors == 4) {
+                for (int c = 0; c < vectorEnd; c += 4 * lanes) weightGradBlock4x4(dY, x, tokens, rows, cols, r0, c, acc);
+            } else if (block == ROW_BLOCK) {
                 for (int c = 0; c < vectorEnd; c += 2 * lanes) {
                     DoubleVector a00 = DoubleVector.zero(D), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
                     for (int t = 0; t < tokens; t++) {
                         int o = t * cols + c, d = t * rows + r0;
                         DoubleVector x0 = widen(x, o), x1 = widen(x, o + lanes);
-                        double d0 = dY[d], d1 = dY[d + 1], d2 = dY[d + 2], d3 = dY[d + 3];
-                        a00 = a00.add(x0.mul(d0));
-                        a01 = a01.add(x1.mul(d0));
-                        a10 = a10.add(x0.mul(d1));
-                        a11 = a11.add(x1.mul(d1));
-                        a20 = a20.add(x0.mul(d2));
-                        a21 = a21.add(x1.mul(d2));
-                        a30 = a30.add(x0.mul(d3));
-                        a31 = a31.add(x1.mul(d3));
+                        DoubleVector d0 = DoubleVector.broadcast(D, dY[d]), d1 = DoubleVector.broadcast(D, dY[d + 1]);
+                        DoubleVector d2 = DoubleVector.broadcast(D, dY[d + 2]), d3 = DoubleVector.broadcast(D, dY[d + 3]);
+                        a00 = x0.fma(d0, a00);
+                        a01 = x1.fma(d0, a01);
+                        a10 = x0.fma(d1, a10);
+                        a11 = x1.fma(d1, a11);
+                        a20 = x0.fma(d2, a20);
+                        a21 = x1.fma(d2, a21);
+                        a30 = x0.fma(d3, a30);
+                        a31 = x1.fma(d3, a31);
                     }
                     a00.intoArray(acc, c);
                     a01.intoArray(acc, c + lanes);
@@ -115,7 +166,7 @@ public final class Backward {
                     for (int b = 0; b < block; b++) {
                         double d = dY[t * rows + r0 + b];
                         int a = b * cols;
-                        for (int c = scalarFrom; c < cols; c++) acc[a + c] += d * x[o + c];
+                        for (int c = scalarFrom; c < cols; c++) acc[a + c] = Math.fma(d, x[o + c], acc[a + c]);
                     }
                 }
             }
