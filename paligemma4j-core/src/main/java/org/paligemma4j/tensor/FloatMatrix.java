@@ -299,10 +299,13 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
      */
     void matvecRowsBatched(float[] x, int tokens, float[] y, int rowFrom, int rowTo, boolean accumulate) {
         int grouped = tokens - tokens % BATCH_TOKEN_GROUP;
+        float[] interleaved = interleaveGroups(x, grouped);
         for (int r0 = rowFrom; r0 < rowTo; r0 += BATCH_ROW_BLOCK) {
             int r1 = Math.min(rowTo, r0 + BATCH_ROW_BLOCK);
             for (int t = 0; t < grouped; t += BATCH_TOKEN_GROUP) {
-                for (int r = r0; r < r1; r++) matvecRowGroup(x, t, y, r, accumulate);
+                int r = r0;
+                for (; r + 1 < r1; r += 2) matvecRowPairGroup(x, interleaved, t, y, r, accumulate);
+                if (r < r1) matvecRowGroup(x, interleaved, t, y, r, accumulate);
             }
             for (int t = grouped; t < tokens; t++) matvecRows(x, t * cols, y, t * rows, r0, r1, accumulate);
         }
@@ -311,35 +314,121 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
     /** Tokens whose decode products share each loaded weight vector in the batched kernels. */
     static final int BATCH_TOKEN_GROUP = 4;
 
+    private static final ThreadBuffer INTERLEAVED = new ThreadBuffer();
+
+    /**
+     * The first {@code tokens} rows of x (a multiple of {@link #BATCH_TOKEN_GROUP}) rearranged so that the group
+     * kernels find each group's four input vectors for a column next to each other: vector j of token i of group
+     * g at {@code g·4·cols + (4j + i)·LANES}. One index then addresses all four loads (constant offsets), where
+     * four rows of x apart cost an address computation and a register each. Ragged columns are not copied.
+     */
+    final float[] interleaveGroups(float[] x, int tokens) {
+        if (tokens == 0) return x;
+        int vectorCols = cols - cols % LANES;
+        float[] out = INTERLEAVED.atLeast(tokens * cols);
+        for (int t0 = 0; t0 < tokens; t0 += BATCH_TOKEN_GROUP) {
+            int g = t0 * cols;
+            for (int i = 0; i < BATCH_TOKEN_GROUP; i++) {
+                int o = (t0 + i) * cols;
+                for (int c = 0; c < vectorCols; c += LANES) FloatVector.fromArray(F, x, o + c).intoArray(out, g + 4 * c + i * LANES);
+            }
+        }
+        return out;
+    }
+
     /**
      * Row r for tokens t0 … t0+3 at once: each weight vector is loaded (and widened) once for the four tokens, and
-     * each token's two accumulators see exactly the additions {@link #matvecRows} makes, in the same order.
+     * each token's two accumulators see exactly the additions {@link #matvecRows} makes, in the same order. The
+     * inputs come {@link #interleaveGroups interleaved}; x itself serves the ragged columns.
      */
-    void matvecRowGroup(float[] x, int t0, float[] y, int r, boolean accumulate) {
+    void matvecRowGroup(float[] x, float[] xi, int t0, float[] y, int r, boolean accumulate) {
         int vectorCols = cols - cols % LANES;
-        int o0 = t0 * cols, o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols;
+        int g = t0 * cols;
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
         int c = 0;
         for (; c + 2 * LANES <= vectorCols; c += 2 * LANES) {
             FloatVector w0 = load(r, c), w1 = load(r, c + LANES);
-            a00 = w0.fma(FloatVector.fromArray(F, x, o0 + c), a00);
-            a01 = w1.fma(FloatVector.fromArray(F, x, o0 + c + LANES), a01);
-            a10 = w0.fma(FloatVector.fromArray(F, x, o1 + c), a10);
-            a11 = w1.fma(FloatVector.fromArray(F, x, o1 + c + LANES), a11);
-            a20 = w0.fma(FloatVector.fromArray(F, x, o2 + c), a20);
-            a21 = w1.fma(FloatVector.fromArray(F, x, o2 + c + LANES), a21);
-            a30 = w0.fma(FloatVector.fromArray(F, x, o3 + c), a30);
-            a31 = w1.fma(FloatVector.fromArray(F, x, o3 + c + LANES), a31);
+            int o = g + 4 * c;
+            a00 = w0.fma(FloatVector.fromArray(F, xi, o), a00);
+            a10 = w0.fma(FloatVector.fromArray(F, xi, o + LANES), a10);
+            a20 = w0.fma(FloatVector.fromArray(F, xi, o + 2 * LANES), a20);
+            a30 = w0.fma(FloatVector.fromArray(F, xi, o + 3 * LANES), a30);
+            a01 = w1.fma(FloatVector.fromArray(F, xi, o + 4 * LANES), a01);
+            a11 = w1.fma(FloatVector.fromArray(F, xi, o + 5 * LANES), a11);
+            a21 = w1.fma(FloatVector.fromArray(F, xi, o + 6 * LANES), a21);
+            a31 = w1.fma(FloatVector.fromArray(F, xi, o + 7 * LANES), a31);
         }
         for (; c < vectorCols; c += LANES) {
             FloatVector w0 = load(r, c);
-            a00 = w0.fma(FloatVector.fromArray(F, x, o0 + c), a00);
-            a10 = w0.fma(FloatVector.fromArray(F, x, o1 + c), a10);
-            a20 = w0.fma(FloatVector.fromArray(F, x, o2 + c), a20);
-            a30 = w0.fma(FloatVector.fromArray(F, x, o3 + c), a30);
+            int o = g + 4 * c;
+            a00 = w0.fma(FloatVector.fromArray(F, xi, o), a00);
+            a10 = w0.fma(FloatVector.fromArray(F, xi, o + LANES), a10);
+            a20 = w0.fma(FloatVector.fromArray(F, xi, o + 2 * LANES), a20);
+            a30 = w0.fma(FloatVector.fromArray(F, xi, o + 3 * LANES), a30);
         }
         finishRowGroup(x, t0, y, r, vectorCols, Ops.sumLanes(a00.add(a01)), Ops.sumLanes(a10.add(a11)),
                 Ops.sumLanes(a20.add(a21)), Ops.sumLanes(a30.add(a31)), accumulate);
+    }
+
+    /**
+     * {@link #matvecRowGroup} for rows r and r+1 together: each loaded input vector serves both rows, which halves
+     * the loads of inputs per multiply-add (with four tokens' inputs a 2,048-wide layer's inputs fill the
+     * first-level cache, and their loads, not the weights, bounded the kernel). Sixteen accumulators, each
+     * row's and token's sums exactly as {@link #matvecRows} makes them.
+     */
+    void matvecRowPairGroup(float[] x, float[] xi, int t0, float[] y, int r, boolean accumulate) {
+        int vectorCols = cols - cols % LANES;
+        int g = t0 * cols;
+        FloatVector p00 = FloatVector.zero(F), p01 = p00, p10 = p00, p11 = p00, p20 = p00, p21 = p00, p30 = p00, p31 = p00;
+        FloatVector q00 = p00, q01 = p00, q10 = p00, q11 = p00, q20 = p00, q21 = p00, q30 = p00, q31 = p00;
+        int c = 0;
+        for (; c + 2 * LANES <= vectorCols; c += 2 * LANES) {
+            FloatVector u0 = load(r, c), v0 = load(r + 1, c);
+            int o = g + 4 * c;
+            FloatVector x0 = FloatVector.fromArray(F, xi, o);
+            p00 = u0.fma(x0, p00);
+            q00 = v0.fma(x0, q00);
+            FloatVector x1 = FloatVector.fromArray(F, xi, o + LANES);
+            p10 = u0.fma(x1, p10);
+            q10 = v0.fma(x1, q10);
+            FloatVector x2 = FloatVector.fromArray(F, xi, o + 2 * LANES);
+            p20 = u0.fma(x2, p20);
+            q20 = v0.fma(x2, q20);
+            FloatVector x3 = FloatVector.fromArray(F, xi, o + 3 * LANES);
+            p30 = u0.fma(x3, p30);
+            q30 = v0.fma(x3, q30);
+            FloatVector u1 = load(r, c + LANES), v1 = load(r + 1, c + LANES);
+            FloatVector x4 = FloatVector.fromArray(F, xi, o + 4 * LANES);
+            p01 = u1.fma(x4, p01);
+            q01 = v1.fma(x4, q01);
+            FloatVector x5 = FloatVector.fromArray(F, xi, o + 5 * LANES);
+            p11 = u1.fma(x5, p11);
+            q11 = v1.fma(x5, q11);
+            FloatVector x6 = FloatVector.fromArray(F, xi, o + 6 * LANES);
+            p21 = u1.fma(x6, p21);
+            q21 = v1.fma(x6, q21);
+            FloatVector x7 = FloatVector.fromArray(F, xi, o + 7 * LANES);
+            p31 = u1.fma(x7, p31);
+            q31 = v1.fma(x7, q31);
+        }
+        for (; c < vectorCols; c += LANES) {
+            FloatVector u0 = load(r, c), v0 = load(r + 1, c);
+            int o = g + 4 * c;
+            FloatVector x0 = FloatVector.fromArray(F, xi, o), x1 = FloatVector.fromArray(F, xi, o + LANES);
+            FloatVector x2 = FloatVector.fromArray(F, xi, o + 2 * LANES), x3 = FloatVector.fromArray(F, xi, o + 3 * LANES);
+            p00 = u0.fma(x0, p00);
+            q00 = v0.fma(x0, q00);
+            p10 = u0.fma(x1, p10);
+            q10 = v0.fma(x1, q10);
+            p20 = u0.fma(x2, p20);
+            q20 = v0.fma(x2, q20);
+            p30 = u0.fma(x3, p30);
+            q30 = v0.fma(x3, q30);
+        }
+        finishRowGroup(x, t0, y, r, vectorCols, Ops.sumLanes(p00.add(p01)), Ops.sumLanes(p10.add(p11)),
+                Ops.sumLanes(p20.add(p21)), Ops.sumLanes(p30.add(p31)), accumulate);
+        finishRowGroup(x, t0, y, r + 1, vectorCols, Ops.sumLanes(q00.add(q01)), Ops.sumLanes(q10.add(q11)),
+                Ops.sumLanes(q20.add(q21)), Ops.sumLanes(q30.add(q31)), accumulate);
     }
 
     /**

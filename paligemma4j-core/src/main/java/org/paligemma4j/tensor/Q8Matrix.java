@@ -80,22 +80,28 @@ public final class Q8Matrix extends BlockQuantizedMatrix {
         return (from, to) -> matvecRowsBatched(x, tokens, y, from, to, accumulate);
     }
 
+    @Override
+    void matvecRowPairGroup(float[] x, float[] xi, int t0, float[] y, int r, boolean accumulate) {
+        matvecRowGroup(x, xi, t0, y, r, accumulate);
+        matvecRowGroup(x, xi, t0, y, r + 1, accumulate);
+    }
+
     /** {@link #dot} for four tokens at once: each block's bytes widened once, each token's sums as in {@link #dot}. */
     @Override
-    void matvecRowGroup(float[] x, int t0, float[] y, int r, boolean accumulate) {
+    void matvecRowGroup(float[] x, float[] xi, int t0, float[] y, int r, boolean accumulate) {
         int fullBlocks = cols / BLOCK;
         int base = r * cols, scaleBase = r * blocksPerRow;
-        int o0 = t0 * cols, o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols;
+        int g = t0 * cols;
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
         for (int b = 0; b < fullBlocks; b++) {
-            int c = b * BLOCK;
+            int c = b * BLOCK, o = g + 4 * c;
             FloatVector w0 = (FloatVector) ByteVector.fromArray(B, quantized, base + c).convertShape(VectorOperators.B2F, F, 0);
             FloatVector w1 = (FloatVector) ByteVector.fromArray(B, quantized, base + c + LANES).convertShape(VectorOperators.B2F, F, 0);
             FloatVector s = FloatVector.broadcast(F, scales[scaleBase + b]);
-            FloatVector k0 = w1.fma(FloatVector.fromArray(F, x, o0 + c + LANES), w0.mul(FloatVector.fromArray(F, x, o0 + c)));
-            FloatVector k1 = w1.fma(FloatVector.fromArray(F, x, o1 + c + LANES), w0.mul(FloatVector.fromArray(F, x, o1 + c)));
-            FloatVector k2 = w1.fma(FloatVector.fromArray(F, x, o2 + c + LANES), w0.mul(FloatVector.fromArray(F, x, o2 + c)));
-            FloatVector k3 = w1.fma(FloatVector.fromArray(F, x, o3 + c + LANES), w0.mul(FloatVector.fromArray(F, x, o3 + c)));
+            FloatVector k0 = w1.fma(FloatVector.fromArray(F, xi, o + 4 * LANES), w0.mul(FloatVector.fromArray(F, xi, o + 0 * LANES)));
+            FloatVector k1 = w1.fma(FloatVector.fromArray(F, xi, o + 5 * LANES), w0.mul(FloatVector.fromArray(F, xi, o + 1 * LANES)));
+            FloatVector k2 = w1.fma(FloatVector.fromArray(F, xi, o + 6 * LANES), w0.mul(FloatVector.fromArray(F, xi, o + 2 * LANES)));
+            FloatVector k3 = w1.fma(FloatVector.fromArray(F, xi, o + 7 * LANES), w0.mul(FloatVector.fromArray(F, xi, o + 3 * LANES)));
             if ((b & 1) == 0) {
                 a00 = k0.fma(s, a00);
                 a10 = k1.fma(s, a10);
