@@ -64,6 +64,9 @@ public final class PaliGemmaModel implements AutoCloseable {
         return open(checkpoint, config, ModelWeights.defaultConfigName(checkpoint), format);
     }
 
+    /** Models whose decode step reads at least this many bytes of weights get their kernels warmed up at open. */
+    private static final long WARM_UP_MIN_BYTES = 256L << 20;
+
     private static PaliGemmaModel open(Checkpoint checkpoint, PaliGemmaConfig config, String configName, WeightFormat format) {
         try {
             PaliGemmaModel model = new PaliGemmaModel(checkpoint.directory(), config, configName, checkpoint, format);
@@ -73,6 +76,10 @@ public final class PaliGemmaModel implements AutoCloseable {
                 for (SafeTensor t : checkpoint.tensors().values()) {
                     if (t.data().isMapped()) t.data().unload();
                 }
+            }
+            // Small models run their first pass quickly even before the JIT has compiled the kernels.
+            if (model.decodeWeightBytesPerToken() >= WARM_UP_MIN_BYTES) {
+                KernelWarmUp.run(model.matrices(), config.vision().headDim(), config.text().headDim());
             }
             return model;
         } catch (RuntimeException e) {
