@@ -43,4 +43,18 @@ class BatchedMatvecTest {
             }
         }
     }
+
+    /** Wide rows go four at a time through one loop; each row's sum must be the one-row loop's, bit for bit. */
+    @ParameterizedTest(name = "{0} {1}x{2}")
+    @CsvSource({"BF16, 9, 4500", "F32, 6, 4096", "F16, 13, 5003", "BF16, 8, 16384"})
+    void wideRowsTakenFourAtATimeSumAsOneRowAlone(String format, int rows, int cols) {
+        FloatMatrix w = KernelOracleTest.matrix(DType.valueOf(format), rows, cols, rows * 17L + cols);
+        float[] x = KernelOracleTest.vector(cols, 9);
+        float[] together = new float[rows], oneByOne = new float[rows];
+        w.matvecRows(x, 0, together, 0, 0, rows, false);
+        for (int r = 0; r < rows; r++) w.matvecRows(x, 0, oneByOne, 0, r, r + 1, false);
+        for (int r = 0; r < rows; r++) {
+            assertEquals(Float.floatToRawIntBits(oneByOne[r]), Float.floatToRawIntBits(together[r]), "row " + r);
+        }
+    }
 }
