@@ -115,6 +115,15 @@ public final class PaliGemma implements AutoCloseable {
         return open(source, WeightFormat.AS_STORED, null);
     }
 
+    /**
+     * Compiles the model's kernels ahead of the first request by running them on tiny inputs (see
+     * {@link PaliGemmaModel#warmUpKernels}); for servers and other long-lived processes. Returns this.
+     */
+    public PaliGemma warmUp() {
+        model.warmUpKernels();
+        return this;
+    }
+
     /** {@link #open(ModelSource)} with the weights in {@code format} and a LoRA adapter (null for none) applied. */
     public static PaliGemma open(ModelSource source, WeightFormat format, Path adapterDirectory) throws IOException {
         Path tokenizerPath = source.tokenizerPath(); // an npz without a tokenizer fails before its weights are read

@@ -126,7 +126,8 @@ final class ServeCommand implements Callable<Integer> {
         }
         PaliGemmaServer server;
         try {
-            server = PaliGemmaServer.start(options, () -> ModelLoading.open(source, adapter, true, format));
+            // Compiled before the server says it is ready, so the first request runs at full speed.
+            server = PaliGemmaServer.start(options, () -> ModelLoading.open(source, adapter, true, format).warmUp());
         } catch (IllegalStateException e) {
             throw new CliException(e.getMessage());
         }

@@ -64,9 +64,6 @@ public final class PaliGemmaModel implements AutoCloseable {
         return open(checkpoint, config, ModelWeights.defaultConfigName(checkpoint), format);
     }
 
-    /** Models whose decode step reads at least this many bytes of weights get their kernels warmed up at open. */
-    private static final long WARM_UP_MIN_BYTES = 256L << 20;
-
     private static PaliGemmaModel open(Checkpoint checkpoint, PaliGemmaConfig config, String configName, WeightFormat format) {
         try {
             PaliGemmaModel model = new PaliGemmaModel(checkpoint.directory(), config, configName, checkpoint, format);
@@ -76,10 +73,6 @@ public final class PaliGemmaModel implements AutoCloseable {
                 for (SafeTensor t : checkpoint.tensors().values()) {
                     if (t.data().isMapped()) t.data().unload();
                 }
-            }
-            // Small models run their first pass quickly even before the JIT has compiled the kernels.
-            if (model.decodeWeightBytesPerToken() >= WARM_UP_MIN_BYTES) {
-                KernelWarmUp.run(model.matrices(), config.vision().headDim(), config.text().headDim());
             }
             return model;
         } catch (RuntimeException e) {
@@ -262,6 +255,21 @@ public final class PaliGemmaModel implements AutoCloseable {
         float[] slice = from == 0 && hidden.length == rows * h ? hidden : java.util.Arrays.copyOfRange(hidden, from * h, (from + rows) * h);
         return decoder.logits(slice, rows);
     }
+
+    /**
+     * Runs this model's kernels on tiny inputs until the JIT has compiled them (about 2 s on 2 cores for a 3B model),
+     * so that the first real request runs at full speed: a server calls it before it reports ready. Models
+     * under 256 MB of decode weights skip it. It moves the
+     * compilation rather than removing it, so a one-shot command gains nothing from it and does not call it.
+     */
+    public void warmUpKernels() {
+        // A small model's first pass is short even before compilation: nothing to gain.
+        if (decodeWeightBytesPerToken() < WARM_UP_MIN_BYTES) return;
+        KernelWarmUp.run(matrices(), config.vision().headDim(), config.text().headDim());
+    }
+
+    /** Models whose decode step reads fewer bytes of weights than this skip {@link #warmUpKernels}. */
+    private static final long WARM_UP_MIN_BYTES = 256L << 20;
 
     /** Every weight matrix of the model (vision, projector, decoder, LM head) in its current format. */
     public java.util.List<org.paligemma4j.tensor.FloatMatrix> matrices() {
