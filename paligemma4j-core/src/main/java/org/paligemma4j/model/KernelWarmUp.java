@@ -17,6 +17,7 @@ import org.paligemma4j.tensor.Epilogue;
 import org.paligemma4j.tensor.F16Matrix;
 import org.paligemma4j.tensor.FloatMatrix;
 import org.paligemma4j.tensor.HalfFloats;
+import org.paligemma4j.tensor.MappedMatrix;
 import org.paligemma4j.tensor.Ops;
 import org.paligemma4j.tensor.Product;
 import org.paligemma4j.tensor.Q4Matrix;
@@ -28,8 +29,9 @@ import org.paligemma4j.tensor.WeightFormat;
  * otherwise runs its first SigLIP layer in the interpreter and C1, where every Vector API operation allocates:
  * on a synthetic paligemma-3b (AMD EPYC, 2 cores) the first layer took 1.5 s instead of 0.04 s and the patch
  * embedding 0.53 s instead of 0.03 s, and the first image 3.3–4.1 s against 0.9–1.1 s warm. After this warm-up
- * (1.7–1.9 s) the first image took 1.7–1.9 s: the compilation moves to before the request, it does not go away. The tiny matrices are of the same classes as the model's own, so the profiles the JIT compiles
- * from see the same types at every call site (a warm-up on other classes would make those sites polymorphic).
+ * (1.7–1.9 s) the first image took 1.7–1.9 s: the compilation moves to before the request, it does not go away.
+ * The tiny matrices are of the same classes as the model's own, so the profiles the JIT compiles from see the
+ * same types at every call site (a warm-up on other classes would make those sites polymorphic).
  * The results are thrown away; nothing of the model is touched.
  */
 final class KernelWarmUp {
@@ -41,10 +43,10 @@ final class KernelWarmUp {
     /** Warms the kernels a model with these weight matrices runs; head size and grouping as the model's. */
     static void run(List<FloatMatrix> modelMatrices, int visionHeadDim, int textHeadDim) {
         if (ROUNDS <= 0) return;
-        Map<String, FloatMatrix> samples = new LinkedHashMap<>();
+        Map<Class<?>, FloatMatrix> samples = new LinkedHashMap<>();
         try (Arena arena = Arena.ofShared()) {
-            for (FloatMatrix w : modelMatrices) samples.computeIfAbsent(w.getClass().getName(), k -> sampleLike(w, arena));
-            samples.values().removeIf(java.util.Objects::isNull);
+            // computeIfAbsent keeps no entry where sampleLike returns null (a class it does not know).
+            for (FloatMatrix w : modelMatrices) samples.computeIfAbsent(w.getClass(), k -> sampleLike(w, arena));
             int cols = 128, rows = 96, tokens = 24;
             SplittableRandom random = new SplittableRandom(7);
             float[] x = new float[tokens * cols];
@@ -87,13 +89,10 @@ final class KernelWarmUp {
     /** A small matrix of w's class (its dtype, or its quantized format), or null for a class this does not know. */
     private static FloatMatrix sampleLike(FloatMatrix w, Arena arena) {
         int rows = 96, cols = 128;
-        DType dtype = w instanceof BF16Matrix ? DType.BF16 : w instanceof F16Matrix ? DType.F16 : DType.F32;
         WeightFormat format = w instanceof Q8Matrix ? WeightFormat.Q8 : w instanceof Q4Matrix ? WeightFormat.Q4 : WeightFormat.AS_STORED;
-        if (format == WeightFormat.AS_STORED && !(w instanceof BF16Matrix || w instanceof F16Matrix
-                || w instanceof org.paligemma4j.tensor.F32Matrix)) {
-            return null;
-        }
-        if (format != WeightFormat.AS_STORED) dtype = DType.F32;
+        if (format == WeightFormat.AS_STORED && !(w instanceof MappedMatrix)) return null;
+        // Quantized formats are made from a float32 source, as at load.
+        DType dtype = w instanceof BF16Matrix ? DType.BF16 : w instanceof F16Matrix ? DType.F16 : DType.F32;
         MemorySegment data = arena.allocate((long) rows * cols * dtype.byteSize(), 64);
         SplittableRandom random = new SplittableRandom(rows);
         for (int i = 0; i < rows * cols; i++) {

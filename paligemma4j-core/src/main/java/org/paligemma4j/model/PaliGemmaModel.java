@@ -258,9 +258,9 @@ public final class PaliGemmaModel implements AutoCloseable {
 
     /**
      * Runs this model's kernels on tiny inputs until the JIT has compiled them (about 2 s on 2 cores for a 3B model),
-     * so that the first real request runs at full speed: a server calls it before it reports ready. Models
-     * under 256 MB of decode weights skip it. It moves the
-     * compilation rather than removing it, so a one-shot command gains nothing from it and does not call it.
+     * so that the first real request runs at full speed: a server calls it before it reports ready. Models under
+     * 256 MB of decode weights skip it. It moves the compilation rather than removing it, so a one-shot command
+     * gains nothing from it and does not call it.
      */
     public void warmUpKernels() {
         // A small model's first pass is short even before compilation: nothing to gain.
