@@ -148,7 +148,9 @@ class KernelOracleTest {
 
     @ParameterizedTest(name = "{0} queries at {1}, heads {2}/{3}, dim {4}, window {5}")
     @CsvSource({"1, 30, 8, 1, 256, 0", "20, 0, 4, 4, 72, 0", "40, 0, 4, 2, 24, 29", "3, 45, 4, 2, 24, 29", "17, 0, 16, 16, 16, 0",
-            "100, 0, 16, 16, 72, 0", "80, 0, 4, 2, 24, 29", "70, 10, 8, 1, 64, 0"})
+            "100, 0, 16, 16, 72, 0", "80, 0, 4, 2, 24, 29", "70, 10, 8, 1, 64, 0",
+            // long prompts (896 px): many strips of queries, and strips whose window skips most keys
+            "4100, 0, 2, 1, 72, 0", "4100, 0, 2, 1, 64, 1024", "600, 3000, 2, 2, 32, 700"})
     void attentionMatchesScalarTwin(int queries, int first, int heads, int kvHeads, int headDim, int window) {
         int positions = first + queries;
         float[] q = vector(queries * heads * headDim, 1), k = vector(positions * kvHeads * headDim, 2);
