@@ -18,7 +18,7 @@ EXPOSE 8080
 # Inside a container the server must listen on all interfaces to be reachable through the published port;
 # set PALIGEMMA_API_KEY (or pass --api-key) when the port is reachable by others.
 ENTRYPOINT ["java", "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", \
-  "-XX:+UseParallelGC", "-Xmn256m", "-XX:SurvivorRatio=1", "-XX:-UseAdaptiveSizePolicy", \
+  "-XX:+UseParallelGC", "-Xmn256m", "-XX:SurvivorRatio=1", "-XX:-UseAdaptiveSizePolicy", "-XX:MaxRAMPercentage=80", \
   "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0", \
   "-cp", "/app/paligemma4j-cli.jar:/app/lib/*", "org.paligemma4j.cli.Main", \
   "serve", "--model", "/model", "--host", "0.0.0.0", "--port", "8080"]
