@@ -49,14 +49,19 @@ public final class Attention {
             attendByGemm(q, queries, firstPosition, keys, values, heads, kvHeads, headDim, scale, softCap, mask, out, keyCount);
             return;
         }
-        boolean transpose = queries >= TRANSPOSE_MIN_QUERIES;
+        if (queries < TRANSPOSE_MIN_QUERIES) {
+            for (int i = 0; i < queries; i++) {
+                int pos = firstPosition + i, end = mask.endVisibleKeys(pos);
+                attendOneQuery(q, i * heads * headDim, pos, keys, values, end, keys, values, heads, kvHeads, headDim, scale,
+                        softCap, mask, out);
+            }
+            return;
+        }
         // Work items: (kv head, block of queries). Every item handles all query heads of its kv head.
-        int queryBlock = transpose ? 16 : 1;
+        int queryBlock = 16;
         int blocks = (queries + queryBlock - 1) / queryBlock;
         float[][] transposed = new float[kvHeads][];
-        if (transpose) {
-            Parallel.forEach(kvHeads, kvh -> transposed[kvh] = transposeKeys(keys, kvh, kvStride, headDim, keyCount));
-        }
+        Parallel.forEach(kvHeads, kvh -> transposed[kvh] = transposeKeys(keys, kvh, kvStride, headDim, keyCount));
         Parallel.forEach(kvHeads * blocks, item -> {
             int kvh = item / blocks, block = item % blocks;
             float[] scores = new float[keyCount + L];
@@ -67,11 +72,7 @@ public final class Attention {
                     int pos = firstPosition + i;
                     int lo = mask.firstVisibleKey(pos), hi = mask.endVisibleKeys(pos);
                     int qo = i * heads * headDim + h * headDim;
-                    if (transpose) {
-                        scoresTransposed(q, qo, transposed[kvh], keyCount, headDim, lo, hi, scores);
-                    } else {
-                        scoresByDots(q, qo, keys, kvStride, kvh * headDim, headDim, lo, hi, scores);
-                    }
+                    scoresTransposed(q, qo, transposed[kvh], keyCount, headDim, lo, hi, scores);
                     finishScores(scores, lo, hi, scale, softCap);
                     weightedValues(scores, lo, hi, values, kvStride, kvh * headDim, headDim, out, qo);
                 }
@@ -88,29 +89,68 @@ public final class Attention {
     public static void attendOneSplit(float[] q, int position, float[] sharedKeys, float[] sharedValues, int sharedRows,
                                       float[] keys, float[] values, int heads, int kvHeads, int headDim, float scale,
                                       float softCap, AttentionMask mask, float[] out) {
-        int groups = heads / kvHeads, kvStride = kvHeads * headDim;
-        int lo = mask.firstVisibleKey(position), hi = mask.endVisibleKeys(position);
+        int kvStride = kvHeads * headDim, hi = mask.endVisibleKeys(position);
         if ((long) Math.min(hi, sharedRows) * kvStride > sharedKeys.length || (long) Math.max(0, hi - sharedRows) * kvStride > keys.length) {
             throw new IllegalArgumentException("attention over " + hi + " positions, but the caches hold " + sharedRows + " + "
                     + keys.length / kvStride);
         }
+        attendOneQuery(q, 0, position, sharedKeys, sharedValues, sharedRows, keys, values, heads, kvHeads, headDim, scale,
+                softCap, mask, out);
+    }
+
+    /**
+     * One query (decode) over keys in two parts, as {@link #attendOneSplit} describes (one part only when
+     * {@code sharedRows} covers every visible key). A key/value head's cache is read from memory once for
+     * all the query heads that share it: keys and values go in chunks of {@link #KEY_CHUNK_FLOATS}, each
+     * chunk used by every head of the work item while it is in cache. (One head after another read the
+     * whole cache once per head: Gemma 2 2B's two heads per kv head streamed a 4,100-position cache at 13
+     * GB/s, and PaliGemma 1's eight heads sharing one kv head read it eight times, on one thread.) When
+     * there are fewer kv heads than threads, each kv head's query heads are split between threads.
+     * Every score and every output is summed in the same order as over the whole range at once.
+     */
+    private static void attendOneQuery(float[] q, int qOffset, int position, float[] sharedKeys, float[] sharedValues,
+                                       int sharedRows, float[] keys, float[] values, int heads, int kvHeads, int headDim,
+                                       float scale, float softCap, AttentionMask mask, float[] out) {
+        int groups = heads / kvHeads, kvStride = kvHeads * headDim;
+        int lo = mask.firstVisibleKey(position), hi = mask.endVisibleKeys(position);
         int split = Math.max(lo, Math.min(hi, sharedRows));
         // The second part's rows start at position sharedRows: offsetting the head by that many rows lets the
         // helpers index both parts by position.
         int shift = sharedRows * kvStride;
-        Parallel.forEach(kvHeads, kvh -> {
-            float[] scores = new float[hi + L];
-            for (int g = 0; g < groups; g++) {
-                int h = kvh * groups + g, qo = h * headDim, head = kvh * headDim;
-                scoresByDots(q, qo, sharedKeys, kvStride, head, headDim, lo, split, scores);
-                scoresByDots(q, qo, keys, kvStride, head - shift, headDim, split, hi, scores);
-                finishScores(scores, lo, hi, scale, softCap);
-                Arrays.fill(out, qo, qo + headDim, 0f);
-                accumulateWeightedValues(scores, lo, split, sharedValues, kvStride, head, headDim, out, qo);
-                accumulateWeightedValues(scores, split, hi, values, kvStride, head - shift, headDim, out, qo);
+        int splits = Math.min(groups, Math.max(1, (Parallel.threads() + kvHeads - 1) / kvHeads));
+        int headsPerItem = (groups + splits - 1) / splits;
+        int chunk = Math.max(4, KEY_CHUNK_FLOATS / headDim / 4 * 4), width = hi + L;
+        Parallel.forEach(kvHeads * splits, item -> {
+            int kvh = item / splits, g0 = item % splits * headsPerItem, g1 = Math.min(groups, g0 + headsPerItem);
+            if (g0 >= g1) return;
+            int head = kvh * headDim;
+            float[] scores = DECODE_SCORES.atLeast((g1 - g0) * width);
+            for (int c0 = lo; c0 < hi; c0 += chunk) {
+                int c1 = Math.min(hi, c0 + chunk), mid = Math.max(c0, Math.min(c1, split));
+                for (int g = g0; g < g1; g++) {
+                    int qo = qOffset + (kvh * groups + g) * headDim, so = (g - g0) * width;
+                    scoresByDots(q, qo, sharedKeys, kvStride, head, headDim, c0, mid, scores, so);
+                    scoresByDots(q, qo, keys, kvStride, head - shift, headDim, mid, c1, scores, so);
+                }
+            }
+            for (int g = g0; g < g1; g++) {
+                int so = (g - g0) * width, oo = qOffset + (kvh * groups + g) * headDim;
+                finishScores(scores, so + lo, so + hi, scale, softCap);
+                Arrays.fill(out, oo, oo + headDim, 0f);
+            }
+            for (int c0 = lo; c0 < hi; c0 += chunk) {
+                int c1 = Math.min(hi, c0 + chunk), mid = Math.max(c0, Math.min(c1, split));
+                for (int g = g0; g < g1; g++) {
+                    int so = (g - g0) * width, oo = qOffset + (kvh * groups + g) * headDim;
+                    accumulateWeightedValues(scores, so, c0, mid, sharedValues, kvStride, head, headDim, out, oo);
+                    accumulateWeightedValues(scores, so, mid, c1, values, kvStride, head - shift, headDim, out, oo);
+                }
             }
         });
     }
+
+    /** Keys (then values) per chunk of one-query attention: 64 KB, in the core's own cache while its heads use them. */
+    private static final int KEY_CHUNK_FLOATS = 16384;
 
     /**
      * Many queries (vision, prefill): per head and strip of {@link #STRIP_QUERIES} queries, scores
@@ -176,7 +216,8 @@ public final class Attention {
     static final int STRIP_QUERIES = 384;
 
     /** Each thread's buffers, kept between calls (a head's scores are 256 KB at 256 queries). */
-    private static final ThreadBuffer SCORES = new ThreadBuffer(), OUTPUTS = new ThreadBuffer(), TRANSPOSED_VALUES = new ThreadBuffer();
+    private static final ThreadBuffer SCORES = new ThreadBuffer(), OUTPUTS = new ThreadBuffer(), TRANSPOSED_VALUES = new ThreadBuffer(),
+            DECODE_SCORES = new ThreadBuffer();
 
     /** {@code [positions, kvHeads·headDim]} → this head's keys as {@code [headDim, positions]} (rows padded to whole vectors). */
     private static float[] transposeKeys(float[] keys, int kvh, int kvStride, int headDim, int positions) {
@@ -271,17 +312,20 @@ public final class Attention {
     private static void weightedValues(float[] p, int lo, int hi, float[] values, int kvStride, int headOffset, int headDim,
                                        float[] out, int oo) {
         Arrays.fill(out, oo, oo + headDim, 0f);
-        accumulateWeightedValues(p, lo, hi, values, kvStride, headOffset, headDim, out, oo);
+        accumulateWeightedValues(p, 0, lo, hi, values, kvStride, headOffset, headDim, out, oo);
     }
 
-    /** out[qo…] += Σ_j p_j · v_j over [lo, hi), strictly in key order (so a sum can continue over another part). */
-    private static void accumulateWeightedValues(float[] p, int lo, int hi, float[] values, int kvStride, int headOffset,
+    /**
+     * out[qo…] += Σ_j p_j · v_j over [lo, hi), p_j at {@code p[po + j]}, strictly in key order (so a sum can
+     * continue over another part or chunk).
+     */
+    private static void accumulateWeightedValues(float[] p, int po, int lo, int hi, float[] values, int kvStride, int headOffset,
                                                  int headDim, float[] out, int oo) {
         int vectorDim = headDim - headDim % L;
         int j = lo;
         for (; j + 4 <= hi; j += 4) {
-            FloatVector p0 = FloatVector.broadcast(F, p[j]), p1 = FloatVector.broadcast(F, p[j + 1]);
-            FloatVector p2 = FloatVector.broadcast(F, p[j + 2]), p3 = FloatVector.broadcast(F, p[j + 3]);
+            FloatVector p0 = FloatVector.broadcast(F, p[po + j]), p1 = FloatVector.broadcast(F, p[po + j + 1]);
+            FloatVector p2 = FloatVector.broadcast(F, p[po + j + 2]), p3 = FloatVector.broadcast(F, p[po + j + 3]);
             int r0 = j * kvStride + headOffset, r1 = r0 + kvStride, r2 = r1 + kvStride, r3 = r2 + kvStride;
             for (int d = 0; d < vectorDim; d += L) {
                 FloatVector acc = FloatVector.fromArray(F, out, oo + d);
@@ -293,17 +337,17 @@ public final class Attention {
             }
             for (int d = vectorDim; d < headDim; d++) {
                 float acc = out[oo + d];
-                for (int jj = 0; jj < 4; jj++) acc = Math.fma(values[r0 + jj * kvStride + d], p[j + jj], acc);
+                for (int jj = 0; jj < 4; jj++) acc = Math.fma(values[r0 + jj * kvStride + d], p[po + j + jj], acc);
                 out[oo + d] = acc;
             }
         }
         for (; j < hi; j++) {
-            FloatVector pj = FloatVector.broadcast(F, p[j]);
+            FloatVector pj = FloatVector.broadcast(F, p[po + j]);
             int row = j * kvStride + headOffset;
             for (int d = 0; d < vectorDim; d += L) {
                 FloatVector.fromArray(F, values, row + d).fma(pj, FloatVector.fromArray(F, out, oo + d)).intoArray(out, oo + d);
             }
-            for (int d = vectorDim; d < headDim; d++) out[oo + d] = Math.fma(values[row + d], p[j], out[oo + d]);
+            for (int d = vectorDim; d < headDim; d++) out[oo + d] = Math.fma(values[row + d], p[po + j], out[oo + d]);
         }
     }
 
@@ -312,7 +356,7 @@ public final class Attention {
      * rows of the cache; every key's sum is formed in the same order as {@link #dot}.
      */
     private static void scoresByDots(float[] q, int qo, float[] keys, int kvStride, int headOffset, int headDim, int lo, int hi,
-                                     float[] scores) {
+                                     float[] scores, int so) {
         int vectorDim = F.loopBound(headDim);
         int j = lo;
         for (; j + 4 <= hi; j += 4) {
@@ -332,12 +376,12 @@ public final class Attention {
                 s2 += q[qo + d] * keys[k2 + d];
                 s3 += q[qo + d] * keys[k3 + d];
             }
-            scores[j] = s0;
-            scores[j + 1] = s1;
-            scores[j + 2] = s2;
-            scores[j + 3] = s3;
+            scores[so + j] = s0;
+            scores[so + j + 1] = s1;
+            scores[so + j + 2] = s2;
+            scores[so + j + 3] = s3;
         }
-        for (; j < hi; j++) scores[j] = dot(q, qo, keys, j * kvStride + headOffset, headDim);
+        for (; j < hi; j++) scores[so + j] = dot(q, qo, keys, j * kvStride + headOffset, headDim);
     }
 
     static float dot(float[] a, int ao, float[] b, int bo, int n) {

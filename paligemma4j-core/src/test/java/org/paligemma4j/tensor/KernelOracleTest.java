@@ -150,7 +150,9 @@ class KernelOracleTest {
     @CsvSource({"1, 30, 8, 1, 256, 0", "20, 0, 4, 4, 72, 0", "40, 0, 4, 2, 24, 29", "3, 45, 4, 2, 24, 29", "17, 0, 16, 16, 16, 0",
             "100, 0, 16, 16, 72, 0", "80, 0, 4, 2, 24, 29", "70, 10, 8, 1, 64, 0",
             // long prompts (896 px): many strips of queries, and strips whose window skips most keys
-            "4100, 0, 2, 1, 72, 0", "4100, 0, 2, 1, 64, 1024", "600, 3000, 2, 2, 32, 700"})
+            "4100, 0, 2, 1, 72, 0", "4100, 0, 2, 1, 64, 1024", "600, 3000, 2, 2, 32, 700",
+            // decode at 4,100 positions: eight heads on one kv head (PaliGemma 1), two per kv head in a window (Gemma 2)
+            "1, 4099, 8, 1, 256, 0", "2, 4098, 8, 4, 256, 1024", "3, 130, 8, 2, 256, 0"})
     void attentionMatchesScalarTwin(int queries, int first, int heads, int kvHeads, int headDim, int window) {
         int positions = first + queries;
         float[] q = vector(queries * heads * headDim, 1), k = vector(positions * kvHeads * headDim, 2);
@@ -162,5 +164,20 @@ class KernelOracleTest {
         Attention.attend(q, queries, first, k, v, heads, kvHeads, headDim, 0.2f, cap, mask, fast);
         ScalarKernels.attend(q, queries, first, k, v, heads, kvHeads, headDim, 0.2f, cap, mask, slow);
         for (int i = 0; i < fast.length; i++) assertEquals(slow[i], fast[i], 2e-5, "output " + i);
+    }
+
+    @ParameterizedTest(name = "shared prompt of {0}, {1} own positions, heads {2}/{3}")
+    @CsvSource({"70, 30, 8, 1", "64, 200, 8, 4", "3, 5, 2, 1", "300, 1, 4, 2"})
+    void oneQueryOverASharedPromptIsBitIdenticalToOneCache(int sharedRows, int ownRows, int heads, int kvHeads) {
+        int headDim = 256, kvStride = kvHeads * headDim, positions = sharedRows + ownRows;
+        float[] k = vector(positions * kvStride, 4), v = vector(positions * kvStride, 5), q = vector(heads * headDim, 6);
+        float[] sharedK = java.util.Arrays.copyOf(k, sharedRows * kvStride), sharedV = java.util.Arrays.copyOf(v, sharedRows * kvStride);
+        float[] ownK = java.util.Arrays.copyOfRange(k, sharedRows * kvStride, k.length);
+        float[] ownV = java.util.Arrays.copyOfRange(v, sharedRows * kvStride, v.length);
+        var mask = PrefixLmMask.global(sharedRows);
+        float[] whole = new float[q.length], split = new float[q.length];
+        Attention.attend(q, 1, positions - 1, k, v, heads, kvHeads, headDim, 0.1f, 0f, mask, whole);
+        Attention.attendOneSplit(q, positions - 1, sharedK, sharedV, sharedRows, ownK, ownV, heads, kvHeads, headDim, 0.1f, 0f, mask, split);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(whole, split, 0f);
     }
 }
