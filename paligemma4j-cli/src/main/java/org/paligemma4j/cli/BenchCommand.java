@@ -100,12 +100,14 @@ final class BenchCommand implements Callable<Integer> {
             }
             double visionS = median(vision), prefillS = median(prefill), decodeS = median(decode);
             String batched = batchedDecode(m, prompt, m.encodeImage(pixels));
+            // Read before the machine's limits are measured: the bandwidth test streams a 1 GiB buffer of its own,
+            // which the high-water mark would otherwise count as the model's.
+            long peakRss = ProcessMemory.peakResidentBytes();
             // The machine's own limits, measured now in this process, so each figure can be read as a fraction of them.
             java.util.List<org.paligemma4j.tensor.FloatMatrix> matrices = m.matrices();
             double readGbS = org.paligemma4j.tensor.MachineLimits.readBandwidthGbPerSecond();
             double fmaGflops = org.paligemma4j.tensor.MachineLimits.fmaPeakGflops();
             double computeGbS = org.paligemma4j.tensor.MachineLimits.decodeComputeGbPerSecond(matrices.getLast());
-            long peakRss = ProcessMemory.peakResidentBytes();
             double weightsGb = m.decodeWeightBytesPerToken() / 1e9;
             double visionGflop = visionFlops(c) / 1e9;
             // Prefill multiplies every layer matrix by every prompt token, but the LM head only by the last one.
