@@ -2,6 +2,7 @@ package org.paligemma4j.model;
 
 import java.util.Locale;
 import org.paligemma4j.io.Checkpoint;
+import org.paligemma4j.io.ModelWeights;
 import org.paligemma4j.io.SafeTensor;
 import org.paligemma4j.tensor.WeightFormat;
 
@@ -31,7 +32,7 @@ final class HeapFootprint {
         double bytes = 0;
         for (SafeTensor t : checkpoint.tensors().values()) {
             String name = t.name();
-            if (name.endsWith(".q8") || name.endsWith(".q4") || name.endsWith(".scales")) {
+            if (name.endsWith(ModelWeights.Q8) || name.endsWith(ModelWeights.Q4) || name.endsWith(ModelWeights.SCALES)) {
                 bytes += t.data().byteSize();
             } else if (name.contains("position_embedding")) {
                 bytes += t.elementCount() * 4.0; // a table read by position, kept as float32 in every format

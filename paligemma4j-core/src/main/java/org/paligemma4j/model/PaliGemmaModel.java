@@ -66,11 +66,8 @@ public final class PaliGemmaModel implements AutoCloseable {
 
     private static PaliGemmaModel open(Checkpoint checkpoint, PaliGemmaConfig config, String configName, WeightFormat format) {
         try {
-            long heapWeights = HeapFootprint.ofWeights(checkpoint, format);
-            if (heapWeights > 0) {
-                HeapFootprint.requireRoom(heapWeights, "opening " + checkpoint.directory()
-                        + (format == WeightFormat.AS_STORED ? "" : " as " + format.cliName()));
-            }
+            HeapFootprint.requireRoom(HeapFootprint.ofWeights(checkpoint, format), "opening " + checkpoint.directory()
+                    + (format == WeightFormat.AS_STORED ? "" : " as " + format.cliName()));
             PaliGemmaModel model = new PaliGemmaModel(checkpoint.directory(), config, configName, checkpoint, format);
             if (format != WeightFormat.AS_STORED) {
                 // Every weight now lives on the heap (quantized, or copied as small float arrays): the pages
