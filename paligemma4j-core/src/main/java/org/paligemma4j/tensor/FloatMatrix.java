@@ -94,6 +94,22 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
      */
     void release(int from, int to) {}
 
+    /**
+     * Brings rows [from, to) into the cache ahead of the batched decode kernels ({@link #matvecRowsBatched}); the
+     * return value only keeps the reads from being dropped. Matrices read in place from the checkpoint do it
+     * ({@link MappedMatrix}); the others do nothing: activations are in cache already, and the quantized kernels
+     * read a single row at a time, one stream the hardware prefetcher follows, and are bound by their arithmetic
+     * (touching made a q8 step of four sequences 5–10% slower).
+     */
+    int touchRows(int from, int to) {
+        return 0;
+    }
+
+    /** Bytes of storage per row, for sizing the batched kernels' row blocks. */
+    long rowBytes() {
+        return storageBytes() / Math.max(1, rows);
+    }
+
     /** Element (r, c) as float32. */
     public abstract float get(int r, int c);
 
@@ -261,6 +277,19 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
     private static final int BATCH_ROW_BLOCK = 8;
 
     /**
+     * Bytes of weights per row block in the batched kernels (at least {@link #BATCH_ROW_BLOCK} rows are taken
+     * when narrower): small enough to stay in the second-level cache beside the inputs, large enough that
+     * touching it is a long run of independent reads.
+     */
+    private static final long BATCH_BLOCK_BYTES = 64 << 10;
+
+    /** Bytes per cache line on the CPUs this runs on (x86-64 and AArch64 alike): one touch per line. */
+    static final int CACHE_LINE = 64;
+
+    /** Sink of {@link #touchRows}' sums: a store to a static field, which the JIT cannot drop with the reads. */
+    private static int touchedSum;
+
+    /**
      * Several sequences' decode step at once: x {@code [tokens, cols]} holds one input vector per sequence,
      * and each token's outputs are computed exactly as a lone decode step computes them ({@link #matvecRows}:
      * same sums in the same order, so a sequence's tokens do not depend on which others share its batch).
@@ -296,12 +325,22 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
      * {@link #BATCH_TOKEN_GROUP} tokens shares each loaded weight vector ({@link #matvecRowGroup}), and tokens left
      * over run alone over the block while it is in cache. Either way each token's sums are those of
      * {@link #matvecRows}.
+     * <p>
+     * Each block is first {@link #touchRows touched}, one read per cache line, and only then computed. The group
+     * kernels spend dozens of instructions on each cache line of weights (several tokens' multiply-adds), so while
+     * they stream from memory the out-of-order window holds only a few misses at once: four tokens over bf16
+     * weights ran at 11 GB/s on one core (AMD EPYC), where one token streams at 19. A run of bare reads keeps many
+     * misses in flight and brings the block in at about the bandwidth; the kernels then find it in cache (16.5 GB/s
+     * for four tokens). Java has no prefetch instruction, which would overlap the two.
      */
     void matvecRowsBatched(float[] x, int tokens, float[] y, int rowFrom, int rowTo, boolean accumulate) {
         int grouped = tokens - tokens % BATCH_TOKEN_GROUP;
         float[] interleaved = interleaveGroups(x, grouped);
-        for (int r0 = rowFrom; r0 < rowTo; r0 += BATCH_ROW_BLOCK) {
-            int r1 = Math.min(rowTo, r0 + BATCH_ROW_BLOCK);
+        int blockRows = (int) Math.max(BATCH_ROW_BLOCK, BATCH_BLOCK_BYTES / Math.max(1, rowBytes())) & ~1;
+        int touched = 0;
+        for (int r0 = rowFrom; r0 < rowTo; r0 += blockRows) {
+            int r1 = Math.min(rowTo, r0 + blockRows);
+            touched += touchRows(r0, r1);
             for (int t = 0; t < grouped; t += BATCH_TOKEN_GROUP) {
                 int r = r0;
                 for (; r + 1 < r1; r += 2) matvecRowPairGroup(x, interleaved, t, y, r, accumulate);
@@ -309,6 +348,7 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
             }
             for (int t = grouped; t < tokens; t++) matvecRows(x, t * cols, y, t * rows, r0, r1, accumulate);
         }
+        touchedSum += touched;
     }
 
     /** Tokens whose decode products share each loaded weight vector in the batched kernels. */
