@@ -346,9 +346,65 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
                 for (; r + 1 < r1; r += 2) matvecRowPairGroup(x, interleaved, t, y, r, accumulate);
                 if (r < r1) matvecRowGroup(x, interleaved, t, y, r, accumulate);
             }
-            for (int t = grouped; t < tokens; t++) matvecRows(x, t * cols, y, t * rows, r0, r1, accumulate);
+            int t = grouped;
+            if (tokens - t >= 2) {
+                int r = r0;
+                for (; r + 1 < r1; r += 2) matvecRowPairDuo(x, t, y, r, accumulate);
+                if (r < r1) for (int d = t; d < t + 2; d++) matvecRows(x, d * cols, y, d * rows, r, r + 1, accumulate);
+                t += 2;
+            }
+            for (; t < tokens; t++) matvecRows(x, t * cols, y, t * rows, r0, r1, accumulate);
         }
         touchedSum += touched;
+    }
+
+    /**
+     * Rows r and r+1 for the two tokens t0 and t0+1 (two sequences left over after the groups of four): each
+     * loaded weight vector serves both tokens and each input vector both rows, eight accumulators where one row
+     * alone has two. Each row's and token's sums are exactly those of {@link #matvecRows}. Formats with their
+     * own decode kernel override it with two calls of theirs.
+     */
+    void matvecRowPairDuo(float[] x, int t0, float[] y, int r, boolean accumulate) {
+        int vectorCols = cols - cols % LANES;
+        int o0 = t0 * cols, o1 = o0 + cols;
+        FloatVector p00 = FloatVector.zero(F), p01 = p00, p10 = p00, p11 = p00, q00 = p00, q01 = p00, q10 = p00, q11 = p00;
+        int c = 0;
+        for (; c + 2 * LANES <= vectorCols; c += 2 * LANES) {
+            FloatVector u0 = load(r, c), v0 = load(r + 1, c);
+            FloatVector a0 = FloatVector.fromArray(F, x, o0 + c), b0 = FloatVector.fromArray(F, x, o1 + c);
+            p00 = u0.fma(a0, p00);
+            q00 = v0.fma(a0, q00);
+            p10 = u0.fma(b0, p10);
+            q10 = v0.fma(b0, q10);
+            FloatVector u1 = load(r, c + LANES), v1 = load(r + 1, c + LANES);
+            FloatVector a1 = FloatVector.fromArray(F, x, o0 + c + LANES), b1 = FloatVector.fromArray(F, x, o1 + c + LANES);
+            p01 = u1.fma(a1, p01);
+            q01 = v1.fma(a1, q01);
+            p11 = u1.fma(b1, p11);
+            q11 = v1.fma(b1, q11);
+        }
+        for (; c < vectorCols; c += LANES) {
+            FloatVector u0 = load(r, c), v0 = load(r + 1, c);
+            FloatVector a0 = FloatVector.fromArray(F, x, o0 + c), b0 = FloatVector.fromArray(F, x, o1 + c);
+            p00 = u0.fma(a0, p00);
+            q00 = v0.fma(a0, q00);
+            p10 = u0.fma(b0, p10);
+            q10 = v0.fma(b0, q10);
+        }
+        finishRowDuo(x, t0, y, r, vectorCols, Ops.sumLanes(p00.add(p01)), Ops.sumLanes(p10.add(p11)), accumulate);
+        finishRowDuo(x, t0, y, r + 1, vectorCols, Ops.sumLanes(q00.add(q01)), Ops.sumLanes(q10.add(q11)), accumulate);
+    }
+
+    /** {@link #finishRowGroup} for two tokens: the ragged columns from {@code from} on, then the stores. */
+    final void finishRowDuo(float[] x, int t0, float[] y, int r, int from, float s0, float s1, boolean accumulate) {
+        int o0 = t0 * cols, o1 = o0 + cols;
+        for (int c = from; c < cols; c++) {
+            float w = get(r, c);
+            s0 += w * x[o0 + c];
+            s1 += w * x[o1 + c];
+        }
+        put(y, t0 * rows + r, s0, accumulate);
+        put(y, (t0 + 1) * rows + r, s1, accumulate);
     }
 
     /** Tokens whose decode products share each loaded weight vector in the batched kernels. */

@@ -80,6 +80,13 @@ public final class Q8Matrix extends BlockQuantizedMatrix {
         return (from, to) -> matvecRowsBatched(x, tokens, y, from, to, accumulate);
     }
 
+    /** Two calls of this format's own row loop (see {@link FloatMatrix#matvecRowPairDuo}). */
+    @Override
+    void matvecRowPairDuo(float[] x, int t0, float[] y, int r, boolean accumulate) {
+        matvecRows(x, t0 * cols, y, t0 * rows, r, r + 2, accumulate);
+        matvecRows(x, (t0 + 1) * cols, y, (t0 + 1) * rows, r, r + 2, accumulate);
+    }
+
     @Override
     void matvecRowPairGroup(float[] x, float[] xi, int t0, float[] y, int r, boolean accumulate) {
         matvecRowGroup(x, xi, t0, y, r, accumulate);

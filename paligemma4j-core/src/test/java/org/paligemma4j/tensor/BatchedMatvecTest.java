@@ -19,7 +19,9 @@ class BatchedMatvecTest {
             "Q4, 33, 72, 2", "Q4, 64, 4304, 4", "Q4, 40, 100, 5", "Q4, 96, 300, 16",
             // long rows, taken a column chunk at a time, with ragged ends
             "F32, 5, 3000, 5", "BF16, 9, 4500, 4", "BF16, 11, 16384, 8", "F16, 3, 2100, 4", "Q8, 7, 4160, 4", "Q8, 5, 5000, 9",
-            "Q4, 6, 5000, 8", "Q4, 4, 16384, 4"})
+            "Q4, 6, 5000, 8", "Q4, 4, 16384, 4",
+            // two or three left over after the groups of four (pairs of tokens, then one), over several touched blocks
+            "BF16, 65, 4100, 7", "BF16, 41, 2050, 2", "F16, 9, 33, 3", "F32, 35, 1030, 6", "Q8, 33, 2048, 6", "Q4, 35, 2048, 3"})
     void everyTokenOfABatchEqualsALoneDecodeStep(String format, int rows, int cols, int tokens) {
         FloatMatrix w = switch (format) {
             case "Q8" -> Q8Matrix.quantize(KernelOracleTest.matrix(DType.F32, rows, cols, rows * 31L + cols));
