@@ -28,6 +28,13 @@ final class Quantizer {
                 .reduceLanes(VectorOperators.MAX);
     }
 
+    /** The weight of row[c0, c0 + 32) with the largest magnitude, sign included (the first such on a tie of ±). */
+    static float signedAbsMax(float[] row, int c0) {
+        FloatVector a = FloatVector.fromArray(F, row, c0), b = FloatVector.fromArray(F, row, c0 + L);
+        float max = a.max(b).reduceLanes(VectorOperators.MAX), min = a.min(b).reduceLanes(VectorOperators.MIN);
+        return -min > max ? min : max;
+    }
+
     /** round(row[c0 …] · inv) clamped to [lo, hi], as int lanes. */
     static IntVector quantize(float[] row, int c0, float inv, int lo, int hi) {
         FloatVector v = FloatVector.fromArray(F, row, c0).mul(inv).add(ROUNDER).sub(ROUNDER);

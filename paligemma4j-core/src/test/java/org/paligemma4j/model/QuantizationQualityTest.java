@@ -43,7 +43,7 @@ class QuantizationQualityTest {
      * quantizer regression shows.
      */
     @ParameterizedTest(name = "{0} on the fixture models agrees on ≥ {1} of positions")
-    @CsvSource({"Q8, 0.85", "Q4, 0.12"})
+    @CsvSource({"Q8, 0.85", "Q4, 0.2"})
     void topOneAgreementOnTheChaoticFixtureModels(WeightFormat format, double floor) throws IOException {
         measure(format, floor, java.util.Arrays.stream(Fixtures.MODELS).map(Fixtures::path).toList());
     }
@@ -54,7 +54,7 @@ class QuantizationQualityTest {
      * the logit error itself.
      */
     @ParameterizedTest(name = "{0} on well-scaled twins: max logit error ≤ {1}")
-    @CsvSource({"Q8, 0.05", "Q4, 0.6"})
+    @CsvSource({"Q8, 0.05", "Q4, 0.45"})
     void logitErrorOnWellScaledTwins(WeightFormat format, double maxError) throws IOException {
         double worst = measure(format, 0, List.of(twin("paligemma-tiny"), twin("paligemma2-tiny")));
         assertTrue(worst <= maxError, format + " max logit error " + worst + " > " + maxError);
