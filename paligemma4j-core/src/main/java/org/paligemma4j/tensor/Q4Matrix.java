@@ -166,10 +166,60 @@ public final class Q4Matrix extends BlockQuantizedMatrix {
         matvecRows(x, (t0 + 1) * cols, y, (t0 + 1) * rows, r, r + 2, accumulate);
     }
 
+    /**
+     * {@link #matvecRowGroup} for rows r and r+1 together: each loaded input vector serves both rows. Sixteen
+     * accumulators; each row's and token's sums exactly as {@link #dot} makes them.
+     */
     @Override
     void matvecRowPairGroup(float[] x, float[] xi, int t0, float[] y, int r, boolean accumulate) {
-        matvecRowGroup(x, xi, t0, y, r, accumulate);
-        matvecRowGroup(x, xi, t0, y, r + 1, accumulate);
+        int fullBlocks = cols / BLOCK;
+        int scaleBase = r * blocksPerRow;
+        int g = t0 * cols;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        FloatVector b00 = a00, b01 = a00, b10 = a00, b11 = a00, b20 = a00, b21 = a00, b30 = a00, b31 = a00;
+        for (int b = 0; b < fullBlocks; b++) {
+            int o = g + 4 * b * BLOCK;
+            IntVector v = blockBytes(r, b), n = blockBytes(r + 1, b);
+            FloatVector lo = (FloatVector) v.lanewise(VectorOperators.LSHL, 28).convert(VectorOperators.I2F, 0);
+            FloatVector hi = (FloatVector) v.and(-16).convert(VectorOperators.I2F, 0);
+            FloatVector nlo = (FloatVector) n.lanewise(VectorOperators.LSHL, 28).convert(VectorOperators.I2F, 0);
+            FloatVector nhi = (FloatVector) n.and(-16).convert(VectorOperators.I2F, 0);
+            FloatVector s = FloatVector.broadcast(F, scales[scaleBase + b]);
+            FloatVector t = FloatVector.broadcast(F, scales[scaleBase + blocksPerRow + b]);
+            FloatVector x0 = FloatVector.fromArray(F, xi, o), x4 = FloatVector.fromArray(F, xi, o + 4 * LANES);
+            FloatVector k0 = hi.fma(x4, lo.mul(x0)), m0 = nhi.fma(x4, nlo.mul(x0));
+            FloatVector x1 = FloatVector.fromArray(F, xi, o + LANES), x5 = FloatVector.fromArray(F, xi, o + 5 * LANES);
+            FloatVector k1 = hi.fma(x5, lo.mul(x1)), m1 = nhi.fma(x5, nlo.mul(x1));
+            FloatVector x2 = FloatVector.fromArray(F, xi, o + 2 * LANES), x6 = FloatVector.fromArray(F, xi, o + 6 * LANES);
+            FloatVector k2 = hi.fma(x6, lo.mul(x2)), m2 = nhi.fma(x6, nlo.mul(x2));
+            FloatVector x3 = FloatVector.fromArray(F, xi, o + 3 * LANES), x7 = FloatVector.fromArray(F, xi, o + 7 * LANES);
+            FloatVector k3 = hi.fma(x7, lo.mul(x3)), m3 = nhi.fma(x7, nlo.mul(x3));
+            if ((b & 1) == 0) {
+                a00 = k0.fma(s, a00);
+                a10 = k1.fma(s, a10);
+                a20 = k2.fma(s, a20);
+                a30 = k3.fma(s, a30);
+                b00 = m0.fma(t, b00);
+                b10 = m1.fma(t, b10);
+                b20 = m2.fma(t, b20);
+                b30 = m3.fma(t, b30);
+            } else {
+                a01 = k0.fma(s, a01);
+                a11 = k1.fma(s, a11);
+                a21 = k2.fma(s, a21);
+                a31 = k3.fma(s, a31);
+                b01 = m0.fma(t, b01);
+                b11 = m1.fma(t, b11);
+                b21 = m2.fma(t, b21);
+                b31 = m3.fma(t, b31);
+            }
+        }
+        finishRowGroup(x, t0, y, r, fullBlocks * BLOCK, Ops.sumLanes(a00.add(a01)) * SUM_UNSCALE,
+                Ops.sumLanes(a10.add(a11)) * SUM_UNSCALE, Ops.sumLanes(a20.add(a21)) * SUM_UNSCALE,
+                Ops.sumLanes(a30.add(a31)) * SUM_UNSCALE, accumulate);
+        finishRowGroup(x, t0, y, r + 1, fullBlocks * BLOCK, Ops.sumLanes(b00.add(b01)) * SUM_UNSCALE,
+                Ops.sumLanes(b10.add(b11)) * SUM_UNSCALE, Ops.sumLanes(b20.add(b21)) * SUM_UNSCALE,
+                Ops.sumLanes(b30.add(b31)) * SUM_UNSCALE, accumulate);
     }
 
     /** {@link #dot} for four tokens at once: each block unpacked once, each token's sums as in {@link #dot}. */
