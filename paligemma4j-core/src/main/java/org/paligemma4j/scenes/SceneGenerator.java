@@ -21,7 +21,7 @@ import java.util.SplittableRandom;
  * and positions (overlapping a little at most, so every object stays visible), on a pale solid or gradient
  * background, sometimes with a short word in a large bold font, and light pixel noise on top.
  *
- * <p>Scene {@code i} of seed {@code s} depends only on {@code (s, i, size)}, so a data set can be regenerated
+ * <p>Scene {@code i} of seed {@code s} depends only on {@code (s, i, size, style)}, so a data set can be regenerated
  * in parts and two seeds share no scene. The pixels also depend on the JDK's font rasteriser for the word: the
  * same seed gives the same files on the same JDK and fonts.
  */
