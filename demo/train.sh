@@ -8,6 +8,7 @@
 # Settings (environment; a resumed run must use the same ones, which run.env records and checks):
 #   SEED (1)  SCENES (10000 training scenes)  VAL_SCENES (40, from seed SEED+1000000: never trained on)
 #   SIZE (112: the model's input size)  STEPS (4200)  BATCH (32)  LR (5e-4)  WARMUP (200)  SAVE_EVERY (500)  THREADS (all cores)
+#   STYLE (standard): how the scenes are drawn, `paligemma scenes --style` (standard or large)
 #   INIT (none): a model directory to start from instead of a fresh initialisation, e.g. an earlier run's
 #   WORK_DIR/run, to continue training it with a new schedule (and, with a larger SCENES, on more scenes).
 #
@@ -21,6 +22,7 @@ pg="$root/bin/paligemma"
 work=${1:-${PALIGEMMA_DEMO_WORK:-$HOME/.cache/paligemma4j/shapes-demo}}
 SEED=${SEED:-1} SCENES=${SCENES:-10000} VAL_SCENES=${VAL_SCENES:-40} SIZE=${SIZE:-112}
 STEPS=${STEPS:-4200} BATCH=${BATCH:-32} LR=${LR:-5e-4} WARMUP=${WARMUP:-200} SAVE_EVERY=${SAVE_EVERY:-500} INIT=${INIT:-}
+STYLE=${STYLE:-standard}
 if [ -n "$INIT" ] && [ ! -f "$INIT/model.safetensors" ]; then
   echo "train.sh: INIT=$INIT holds no model.safetensors (give a trained model directory, such as an earlier WORK_DIR/run)" >&2
   exit 2
@@ -29,7 +31,7 @@ threads=()
 if [ -n "${THREADS:-}" ]; then threads=(--threads "$THREADS"); fi
 
 mkdir -p "$work"
-settings="SEED=$SEED SCENES=$SCENES VAL_SCENES=$VAL_SCENES SIZE=$SIZE STEPS=$STEPS BATCH=$BATCH LR=$LR WARMUP=$WARMUP SAVE_EVERY=$SAVE_EVERY${INIT:+ INIT=$INIT} config=$(cksum < "$root/demo/config.json" | cut -d' ' -f1)"
+settings="SEED=$SEED SCENES=$SCENES VAL_SCENES=$VAL_SCENES SIZE=$SIZE STEPS=$STEPS BATCH=$BATCH LR=$LR WARMUP=$WARMUP SAVE_EVERY=$SAVE_EVERY${INIT:+ INIT=$INIT}$([ "$STYLE" = standard ] || echo " STYLE=$STYLE") config=$(cksum < "$root/demo/config.json" | cut -d' ' -f1)"
 if [ -f "$work/run.env" ] && [ "$(cat "$work/run.env")" != "$settings" ]; then
   echo "train.sh: $work was started with other settings:" >&2
   echo "  then: $(cat "$work/run.env")" >&2
@@ -40,8 +42,8 @@ fi
 echo "$settings" > "$work/run.env"
 
 # 1. Data (deterministic: regenerated only when missing).
-[ -f "$work/train/data.jsonl" ] || "$pg" scenes --count "$SCENES" --seed "$SEED" --size "$SIZE" --out "$work/train"
-[ -f "$work/val/data.jsonl" ] || "$pg" scenes --count "$VAL_SCENES" --seed $((SEED + 1000000)) --size "$SIZE" --out "$work/val"
+[ -f "$work/train/data.jsonl" ] || "$pg" scenes --count "$SCENES" --seed "$SEED" --size "$SIZE" --style "$STYLE" --out "$work/train"
+[ -f "$work/val/data.jsonl" ] || "$pg" scenes --count "$VAL_SCENES" --seed $((SEED + 1000000)) --size "$SIZE" --style "$STYLE" --out "$work/val"
 
 # 2. The initial checkpoint: fresh, or a copy of INIT's model and files (not its checkpoints or logs).
 if [ ! -f "$work/init/model.safetensors" ]; then

@@ -262,5 +262,12 @@ class DemoPipelineCommandsTest {
         CliRunner.Result zero = CliRunner.run("scenes", "--count", "0", "--seed", "1", "--out", tmp.resolve("s").toString());
         assertNotEquals(0, zero.exitCode());
         assertTrue(zero.err().contains("--count"), zero.err());
+        CliRunner.Result style = CliRunner.run("scenes", "--count", "1", "--seed", "1", "--style", "huge", "--out", tmp.resolve("s").toString());
+        assertNotEquals(0, style.exitCode());
+        assertTrue(style.err().contains("--style") && style.err().contains("huge"), style.err());
+        CliRunner.Result large = CliRunner.run("scenes", "--count", "2", "--seed", "1", "--size", "64", "--style", "large",
+                "--out", tmp.resolve("large").toString());
+        assertEquals(0, large.exitCode(), large.err());
+        assertTrue(Files.exists(tmp.resolve("large").resolve("data.jsonl")));
     }
 }

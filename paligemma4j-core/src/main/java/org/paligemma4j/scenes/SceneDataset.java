@@ -51,8 +51,14 @@ public final class SceneDataset {
     }
 
     public static Summary write(Path dir, int count, long seed, int size, Progress progress) throws IOException {
+        return write(dir, count, seed, size, SceneGenerator.Style.STANDARD, progress);
+    }
+
+    /** {@code count} scenes of {@code seed} drawn in {@code style}, with their texts, under {@code dir}. */
+    public static Summary write(Path dir, int count, long seed, int size, SceneGenerator.Style style, Progress progress)
+            throws IOException {
         if (count < 1) throw new IllegalArgumentException("--count must be at least 1, got " + count);
-        SceneGenerator generator = new SceneGenerator(size);
+        SceneGenerator generator = new SceneGenerator(size, style);
         Files.createDirectories(dir.resolve(IMAGES));
         ObjectMapper json = new ObjectMapper();
         int examples = 0;

@@ -223,4 +223,32 @@ class SceneDatasetTest {
             }
         }
     }
+
+    /** Each style draws objects within its widths and words in about its share of scenes; standard is the default. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"standard", "large"})
+    void objectsAndWordsFollowTheStyle(String name) {
+        SceneGenerator.Style style = SceneGenerator.Style.named(name);
+        SceneGenerator g = new SceneGenerator(112, style);
+        int words = 0, scenes = 400;
+        for (int i = 0; i < scenes; i++) {
+            Scene scene = g.draw(3, i).scene();
+            if (scene.word() != null) words++;
+            for (SceneObject o : scene.objects()) {
+                assertTrue(o.width() >= Math.round(112 * style.minObject()) && o.width() <= Math.round(112 * style.maxObject()),
+                        name + " scene " + i + ": width " + o.width());
+            }
+        }
+        assertEquals(style.wordProbability(), words / (double) scenes, 0.07, name + ": share of scenes with a word");
+        if (name.equals("standard")) {
+            assertEquals(new SceneGenerator(112).draw(3, 7).scene(), g.draw(3, 7).scene(), "the default style is standard");
+        }
+    }
+
+    @Test
+    void anUnknownStyleIsRefusedByName() {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> SceneGenerator.Style.named("huge"));
+        assertTrue(e.getMessage().contains("huge") && e.getMessage().contains("standard or large"), e.getMessage());
+    }
 }
