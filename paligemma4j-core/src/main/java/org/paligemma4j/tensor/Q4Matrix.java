@@ -168,7 +168,9 @@ public final class Q4Matrix extends BlockQuantizedMatrix {
 
     /**
      * {@link #matvecRowGroup} for rows r and r+1 together: each loaded input vector serves both rows. Sixteen
-     * accumulators; each row's and token's sums exactly as {@link #dot} makes them.
+     * accumulators; each row's and token's sums exactly as {@link #dot} makes them. Each quantized format writes
+     * this loop out in its own class, as it does its row loop, so that the JIT compiles each format's kernel alone
+     * (see {@link FloatMatrix#matvecTask}).
      */
     @Override
     void matvecRowPairGroup(float[] x, float[] xi, int t0, float[] y, int r, boolean accumulate) {
