@@ -99,7 +99,7 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
      * return value only keeps the reads from being dropped. Matrices read in place from the checkpoint do it
      * ({@link MappedMatrix}); the others do nothing: activations are in cache already, and the quantized kernels
      * read a single row at a time, one stream the hardware prefetcher follows, and are bound by their arithmetic
-     * (touching made a q8 step of four sequences 5–10% slower).
+     * (touching made a q8 step of four sequences 8–12% slower).
      */
     int touchRows(int from, int to) {
         return 0;
