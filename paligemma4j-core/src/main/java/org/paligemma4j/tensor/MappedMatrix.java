@@ -22,7 +22,7 @@ public abstract sealed class MappedMatrix extends FloatMatrix permits F32Matrix,
     /** One byte of every cache line of the rows, four independent sums so the reads overlap. */
     @Override
     int touchRows(int from, int to) {
-        long rowBytes = data.byteSize() / rows;
+        long rowBytes = rowBytes();
         MemorySegment block = data.asSlice(from * rowBytes, (to - from) * rowBytes);
         long size = block.byteSize(), p = 0;
         int s0 = 0, s1 = 0, s2 = 0, s3 = 0;
