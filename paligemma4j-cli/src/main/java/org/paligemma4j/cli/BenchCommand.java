@@ -10,6 +10,7 @@ import org.paligemma4j.generate.Generator;
 import org.paligemma4j.io.PaliGemmaConfig;
 import org.paligemma4j.io.ModelSource;
 import org.paligemma4j.model.KvCache;
+import org.paligemma4j.model.KvCachePrecision;
 import org.paligemma4j.model.PaliGemmaModel;
 import org.paligemma4j.model.SlidingWindowSemantics;
 import org.paligemma4j.tensor.Parallel;
@@ -28,6 +29,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--quant", defaultValue = "none", description = "Weight format: none (as stored), q8 or q4 (default: ${DEFAULT-VALUE}).")
     String quant;
+
+    @Option(names = "--kv-cache", paramLabel = "f32|bf16", defaultValue = "f32",
+            description = "KV cache precision: f32 (as the reference) or bf16 (default: ${DEFAULT-VALUE}).")
+    String kvCache;
 
     @Option(names = "--prompt-tokens", defaultValue = "270", description = "Prompt length including image tokens (default: ${DEFAULT-VALUE}).")
     int promptTokens;
@@ -53,12 +58,14 @@ final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CliException("--quant: " + e.getMessage());
         }
+        var kvPrecision = WeightOptions.parseKvCache(kvCache);
         ModelSource source = model.source();
         if (runs < 1 || newTokens < 1) throw new CliException("--runs and --new-tokens must be at least 1");
         for (int b : batchSizes) if (b < 1 || b > 256) throw new CliException("--batch-sizes must be between 1 and 256, got " + b);
         long t0 = System.nanoTime();
         try (PaliGemmaModel m = PaliGemmaModel.open(source, format)) {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
+            m.setKvCachePrecision(kvPrecision);
             PaliGemmaConfig c = m.config();
             int imageTokens = c.numImageTokens();
             if (promptTokens <= imageTokens + 1) {
@@ -109,6 +116,7 @@ final class BenchCommand implements Callable<Integer> {
             double fmaGflops = org.paligemma4j.tensor.MachineLimits.fmaPeakGflops();
             double computeGbS = org.paligemma4j.tensor.MachineLimits.decodeComputeGbPerSecond(matrices.getLast());
             double weightsGb = m.decodeWeightBytesPerToken() / 1e9;
+            double kvGb = kvCacheBytesPerStep(c, promptTokens, newTokens, kvPrecision) / 1e9;
             double visionGflop = visionFlops(c) / 1e9;
             // Prefill multiplies every layer matrix by every prompt token, but the LM head only by the last one.
             double prefillGflop = 2.0 * (layerParameters(c) * promptTokens + lmHeadParameters(c)) / 1e9;
@@ -119,21 +127,24 @@ final class BenchCommand implements Callable<Integer> {
                             + "\"machine_read_gb_s\":%.2f,\"machine_fma_gflops\":%.1f,\"decode_compute_gb_s\":%.2f,"
                             + "\"decode_bw_fraction\":%.3f,\"decode_roofline_fraction\":%.3f,\"vision_peak_fraction\":%.3f,"
                             + "\"prefill_peak_fraction\":%.3f,\"cold_vision_s\":%.3f,\"cold_prefill_tok_s\":%.2f,"
-                            + "\"vision_s_spread\":%s,\"prefill_tok_s_spread\":%s,\"decode_tok_s_spread\":%s,\"cpu\":\"%s\"%s}",
+                            + "\"vision_s_spread\":%s,\"prefill_tok_s_spread\":%s,\"decode_tok_s_spread\":%s,\"kv_cache\":\"%s\","
+                            + "\"kv_gb_per_token\":%.4f,\"cpu\":\"%s\"%s}",
                     loadSeconds, visionS, promptTokens, promptTokens / prefillS, 1 / decodeS, peakRss / 1e6, Parallel.threads(),
                     quant, weightsGb, weightsGb / decodeS, visionGflop / visionS, prefillGflop / prefillS,
                     readGbS, fmaGflops, computeGbS, weightsGb / decodeS / readGbS, weightsGb / decodeS / Math.min(readGbS, computeGbS),
                     visionGflop / visionS / fmaGflops, prefillGflop / prefillS / fmaGflops, coldVision, promptTokens / coldPrefill,
-                    spread(vision, false), spread(prefill, true, promptTokens), spread(decode, true, 1), Json.escape(cpuName()),
+                    spread(vision, false), spread(prefill, true, promptTokens), spread(decode, true, 1), kvPrecision.label(), kvGb,
+                    Json.escape(cpuName()),
                     batched.isEmpty() ? "" : ",\"batched_decode\":[" + batched + "]");
             if (json) {
                 System.out.println(out);
             } else {
                 System.out.printf(Locale.ROOT, "%s (%s, %d threads, vector %d bits, %s)%n  load %.2f s | SigLIP %.2f s (%.0f GFLOPS) | "
-                                + "prefill %d tok at %.1f tok/s (%.0f GFLOPS) | decode %.2f tok/s (%.1f GB/s of %.2f GB/token) | peak RSS %.0f MB%n",
+                                + "prefill %d tok at %.1f tok/s (%.0f GFLOPS) | decode %.2f tok/s (%.1f GB/s of %.2f GB/token, and %.3f GB of %s KV cache) | "
+                                + "peak RSS %.0f MB%n",
                         source.path(), quant, Parallel.threads(), jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize(),
                         Runtime.version(), loadSeconds, visionS, visionGflop / visionS, promptTokens, promptTokens / prefillS,
-                        prefillGflop / prefillS, 1 / decodeS, weightsGb / decodeS, weightsGb, peakRss / 1e6);
+                        prefillGflop / prefillS, 1 / decodeS, weightsGb / decodeS, weightsGb, kvGb, kvPrecision.label(), peakRss / 1e6);
                 System.out.printf(Locale.ROOT, "  machine (%s): read %.1f GB/s, FMA peak %.0f GFLOPS, decode kernel from cache %.1f GB/s | "
                                 + "decode at %.0f%% of its roofline, SigLIP at %.0f%% and prefill at %.0f%% of the FMA peak | cold: SigLIP %.2f s, "
                                 + "prefill %.1f tok/s%n", cpuName(), readGbS, fmaGflops, computeGbS,
@@ -176,6 +187,23 @@ final class BenchCommand implements Callable<Integer> {
                     batch, step, batch / step, step / (single * batchSizes.getFirst())));
         }
         return String.join(",", rows);
+    }
+
+    /**
+     * Bytes of keys and values one decode step reads, averaged over the timed steps: every layer reads the positions
+     * it sees (a Gemma 2 sliding-window layer at most its window), keys and values, at the cache's precision.
+     */
+    static double kvCacheBytesPerStep(PaliGemmaConfig c, int promptTokens, int newTokens, KvCachePrecision precision) {
+        var t = c.text();
+        double total = 0;
+        for (int step = 0; step < newTokens; step++) {
+            int positions = promptTokens + step + 1;
+            for (int l = 0; l < t.numHiddenLayers(); l++) {
+                int seen = t.isSlidingWindowLayer(l) ? Math.min(positions, t.slidingWindow()) : positions;
+                total += 2.0 * seen * t.numKeyValueHeads() * t.headDim() * precision.bytesPerElement();
+            }
+        }
+        return total / newTokens;
     }
 
     /** {"min","median","max"} of seconds, or with {@code perSecond} of {@code units / seconds} (so min is the slowest). */

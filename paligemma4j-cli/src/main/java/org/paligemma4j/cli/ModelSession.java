@@ -28,10 +28,11 @@ final class ModelSession implements AutoCloseable {
         this.decoder = model.tokenizer().newStreamingDecoder();
     }
 
-    /** Opens the model in the --quant format with the --adapter applied. */
+    /** Opens the model in the --quant format with the --adapter applied and the --kv-cache precision. */
     static ModelSession open(ModelSource source, WeightOptions weights, OutputOptions output) throws IOException {
         long t0 = System.nanoTime();
-        PaliGemma model = ModelLoading.open(source, weights.adapter, output.verbose, weights.format());
+        var kvCache = weights.kvCache();
+        PaliGemma model = ModelLoading.open(source, weights.adapter, output.verbose, weights.format()).withKvCache(kvCache);
         return new ModelSession(model, (System.nanoTime() - t0) / 1e9, output);
     }
 

@@ -41,6 +41,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "Weight format while serving: none (as stored), q8 or q4 (default: ${DEFAULT-VALUE}).")
     String quant;
 
+    @Option(names = "--kv-cache", paramLabel = "f32|bf16", defaultValue = "f32",
+            description = "KV cache precision: f32 (as the reference) or bf16 (half the cache memory per request; results differ "
+                    + "slightly) (default: ${DEFAULT-VALUE}).")
+    String kvCache;
+
     @Option(names = "--host", paramLabel = "ADDR", defaultValue = "127.0.0.1",
             description = "Interface to listen on (default: ${DEFAULT-VALUE}, this machine only; 0.0.0.0 exposes the server).")
     String host;
@@ -104,6 +109,7 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CliException("--quant: " + e.getMessage());
         }
+        var kvPrecision = WeightOptions.parseKvCache(kvCache);
         ModelOptions modelOptions = new ModelOptions();
         modelOptions.model = model;
         modelOptions.threads = threads;
@@ -127,7 +133,7 @@ final class ServeCommand implements Callable<Integer> {
         PaliGemmaServer server;
         try {
             // Compiled before the server says it is ready, so the first request runs at full speed.
-            server = PaliGemmaServer.start(options, () -> ModelLoading.open(source, adapter, true, format).warmUp());
+            server = PaliGemmaServer.start(options, () -> ModelLoading.open(source, adapter, true, format).withKvCache(kvPrecision).warmUp());
         } catch (IllegalStateException e) {
             throw new CliException(e.getMessage());
         }

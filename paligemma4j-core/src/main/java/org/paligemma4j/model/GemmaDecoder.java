@@ -5,7 +5,6 @@ import static org.paligemma4j.io.WeightNames.textLayer;
 
 import org.paligemma4j.io.ModelWeights;
 import org.paligemma4j.io.TextConfig;
-import org.paligemma4j.tensor.Attention;
 import org.paligemma4j.tensor.FloatMatrix;
 import org.paligemma4j.tensor.Ops;
 import org.paligemma4j.tensor.WeightFormat;
@@ -116,12 +115,9 @@ final class GemmaDecoder {
                 rope.apply(q, t * heads * headDim, heads, start + t, cos[t], sin[t]);
                 rope.apply(k, t * kvHeads * headDim, kvHeads, start + t, cos[t], sin[t]);
             }
-            int stride = cache.stride();
-            System.arraycopy(k, 0, cache.keys[l], start * stride, tokens * stride);
-            System.arraycopy(v, 0, cache.values[l], start * stride, tokens * stride);
+            cache.store(l, start, tokens, k, 0, v, 0);
             PrefixLmMask mask = PrefixLmMask.forLayer(prefixLength, config.isSlidingWindowLayer(l), config.slidingWindow(), semantics);
-            Attention.attend(q, tokens, start, cache.keys[l], cache.values[l], heads, kvHeads, headDim, scale, attnCap,
-                    mask, attended);
+            cache.attend(l, q, tokens, start, heads, kvHeads, headDim, scale, attnCap, mask, attended);
             layer.o.apply(attended, tokens, projected);
             layer.o.addAdapter(attended, tokens, projected);
             if (config.postNorms()) Ops.rmsNorm(projected, projected, tokens, hidden, layer.postAttentionNorm, eps);
@@ -186,18 +182,10 @@ final class GemmaDecoder {
                 rope.apply(q, t * qWidth, heads, pos, cos[t], sin[t]);
                 rope.apply(k, t * kvWidth, kvHeads, pos, cos[t], sin[t]);
                 KvCache cache = caches[t];
-                int row = pos - cache.sharedRows;
-                System.arraycopy(k, t * kvWidth, cache.keys[l], row * kvWidth, kvWidth);
-                System.arraycopy(v, t * kvWidth, cache.values[l], row * kvWidth, kvWidth);
+                cache.store(l, pos, 1, k, t * kvWidth, v, t * kvWidth);
                 PrefixLmMask mask = PrefixLmMask.forLayer(prefixLengths[t], config.isSlidingWindowLayer(l), config.slidingWindow(), semantics);
                 System.arraycopy(q, t * qWidth, rowQuery, 0, qWidth);
-                if (cache.shared == null) {
-                    Attention.attend(rowQuery, 1, pos, cache.keys[l], cache.values[l], heads, kvHeads, headDim, scale, attnCap,
-                            mask, rowAttended);
-                } else {
-                    Attention.attendOneSplit(rowQuery, pos, cache.shared.keys[l], cache.shared.values[l], cache.sharedRows,
-                            cache.keys[l], cache.values[l], heads, kvHeads, headDim, scale, attnCap, mask, rowAttended);
-                }
+                cache.attend(l, rowQuery, 1, pos, heads, kvHeads, headDim, scale, attnCap, mask, rowAttended);
                 System.arraycopy(rowAttended, 0, attended, t * qWidth, qWidth);
             }
             FloatMatrix.matvecAll(attended, rows, layer.o.into(projected));

@@ -25,6 +25,8 @@ public final class PaliGemmaModel implements AutoCloseable {
     private final Linear projector;
     private final GemmaDecoder decoder;
     private final WeightFormat format;
+    /** Volatile: a server may set it while request threads make caches. */
+    private volatile KvCachePrecision kvCachePrecision = KvCachePrecision.FLOAT32;
 
     private PaliGemmaModel(Path directory, PaliGemmaConfig config, String configName, Checkpoint checkpoint, WeightFormat format) {
         this.directory = directory;
@@ -207,10 +209,23 @@ public final class PaliGemmaModel implements AutoCloseable {
         return x;
     }
 
-    /** A fresh cache for up to {@code capacity} positions. */
+    /** A fresh cache for up to {@code capacity} positions, in this model's {@linkplain #kvCachePrecision() precision}. */
     public KvCache newCache(int capacity) {
         var t = config.text();
-        return new KvCache(t.numHiddenLayers(), capacity, t.numKeyValueHeads(), t.headDim());
+        return new KvCache(t.numHiddenLayers(), capacity, t.numKeyValueHeads(), t.headDim(), kvCachePrecision);
+    }
+
+    /** How the caches {@link #newCache} makes store keys and values: float32 (the reference's) unless changed. */
+    public KvCachePrecision kvCachePrecision() {
+        return kvCachePrecision;
+    }
+
+    /**
+     * Makes the caches created from now on store keys and values in {@code precision}; caches already made keep
+     * theirs. {@link KvCachePrecision#BFLOAT16} halves them at a small cost in exactness.
+     */
+    public void setKvCachePrecision(KvCachePrecision precision) {
+        this.kvCachePrecision = java.util.Objects.requireNonNull(precision, "precision");
     }
 
     /** Receives the decoder's hidden states: index 0 the input embeddings, then each layer's output. */

@@ -81,6 +81,37 @@ public final class Attention {
     }
 
     /**
+     * As {@link #attend(float[], int, int, float[], float[], int, int, int, float, float, AttentionMask, float[])}
+     * over keys and values stored as bfloat16 (a halved KV cache): each is widened to float32 as it is read,
+     * so the results are exactly those of the float32 method over the widened values. One query (decode)
+     * widens the cache a chunk at a time as it streams it; many queries widen the visible rows once.
+     */
+    public static void attend(float[] q, int queries, int firstPosition, short[] keys, short[] values,
+                              int heads, int kvHeads, int headDim, float scale, float softCap,
+                              AttentionMask mask, float[] out) {
+        int positions = 0;
+        for (int i = 0; i < queries; i++) positions = Math.max(positions, mask.endVisibleKeys(firstPosition + i));
+        int kvStride = kvHeads * headDim;
+        if ((long) positions * kvStride > keys.length || values.length != keys.length) {
+            throw new IllegalArgumentException("attention over " + positions + " positions, but the cache holds "
+                    + keys.length / kvStride);
+        }
+        if (queries < TRANSPOSE_MIN_QUERIES) {
+            for (int i = 0; i < queries; i++) {
+                int pos = firstPosition + i, end = mask.endVisibleKeys(pos);
+                attendOneQuery(q, i * heads * headDim, pos, keys, values, end, keys, values, heads, kvHeads, headDim, scale,
+                        softCap, mask, out);
+            }
+            return;
+        }
+        int n = positions * kvStride;
+        float[] wideKeys = WIDE_KEYS.atLeast(n), wideValues = WIDE_VALUES.atLeast(n);
+        HalfFloats.widenBf16(keys, 0, wideKeys, 0, n);
+        HalfFloats.widenBf16(values, 0, wideValues, 0, n);
+        attend(q, queries, firstPosition, wideKeys, wideValues, heads, kvHeads, headDim, scale, softCap, mask, out);
+    }
+
+    /**
      * One query at {@code position} over keys held in two parts: positions below {@code sharedRows} in
      * {@code sharedKeys/sharedValues} (a prompt several sequences share, such as beams), the rest in
      * {@code keys/values} starting at row 0. The same sums in the same order as {@link #attend} over one
@@ -88,6 +119,19 @@ public final class Attention {
      */
     public static void attendOneSplit(float[] q, int position, float[] sharedKeys, float[] sharedValues, int sharedRows,
                                       float[] keys, float[] values, int heads, int kvHeads, int headDim, float scale,
+                                      float softCap, AttentionMask mask, float[] out) {
+        int kvStride = kvHeads * headDim, hi = mask.endVisibleKeys(position);
+        if ((long) Math.min(hi, sharedRows) * kvStride > sharedKeys.length || (long) Math.max(0, hi - sharedRows) * kvStride > keys.length) {
+            throw new IllegalArgumentException("attention over " + hi + " positions, but the caches hold " + sharedRows + " + "
+                    + keys.length / kvStride);
+        }
+        attendOneQuery(q, 0, position, sharedKeys, sharedValues, sharedRows, keys, values, heads, kvHeads, headDim, scale,
+                softCap, mask, out);
+    }
+
+    /** As {@link #attendOneSplit(float[], int, float[], float[], int, float[], float[], int, int, int, float, float, AttentionMask, float[])} over bfloat16 parts. */
+    public static void attendOneSplit(float[] q, int position, short[] sharedKeys, short[] sharedValues, int sharedRows,
+                                      short[] keys, short[] values, int heads, int kvHeads, int headDim, float scale,
                                       float softCap, AttentionMask mask, float[] out) {
         int kvStride = kvHeads * headDim, hi = mask.endVisibleKeys(position);
         if ((long) Math.min(hi, sharedRows) * kvStride > sharedKeys.length || (long) Math.max(0, hi - sharedRows) * kvStride > keys.length) {
@@ -108,8 +152,8 @@ public final class Attention {
      * there are fewer kv heads than threads, each kv head's query heads are split between threads.
      * Every score and every output is summed in the same order as over the whole range at once.
      */
-    private static void attendOneQuery(float[] q, int qOffset, int position, float[] sharedKeys, float[] sharedValues,
-                                       int sharedRows, float[] keys, float[] values, int heads, int kvHeads, int headDim,
+    private static void attendOneQuery(float[] q, int qOffset, int position, Object sharedKeys, Object sharedValues,
+                                       int sharedRows, Object keys, Object values, int heads, int kvHeads, int headDim,
                                        float scale, float softCap, AttentionMask mask, float[] out) {
         int groups = heads / kvHeads, kvStride = kvHeads * headDim;
         int lo = mask.firstVisibleKey(position), hi = mask.endVisibleKeys(position);
@@ -125,12 +169,18 @@ public final class Attention {
             if (g0 >= g1) return;
             int head = kvh * headDim;
             float[] scores = DECODE_SCORES.atLeast((g1 - g0) * width);
+            float[] wide = keys instanceof short[] ? DECODE_WIDENED.atLeast(chunk * headDim) : null;
             for (int c0 = lo; c0 < hi; c0 += chunk) {
                 int c1 = Math.min(hi, c0 + chunk), mid = Math.max(c0, Math.min(c1, split));
+                if (wide != null) widenChunk(sharedKeys, keys, kvStride, head, shift, headDim, c0, mid, c1, wide);
                 for (int g = g0; g < g1; g++) {
                     int qo = qOffset + (kvh * groups + g) * headDim, so = (g - g0) * width;
-                    scoresByDots(q, qo, sharedKeys, kvStride, head, headDim, c0, mid, scores, so);
-                    scoresByDots(q, qo, keys, kvStride, head - shift, headDim, mid, c1, scores, so);
+                    if (wide != null) {
+                        scoresByDots(q, qo, wide, headDim, -c0 * headDim, headDim, c0, c1, scores, so);
+                    } else {
+                        scoresByDots(q, qo, (float[]) sharedKeys, kvStride, head, headDim, c0, mid, scores, so);
+                        scoresByDots(q, qo, (float[]) keys, kvStride, head - shift, headDim, mid, c1, scores, so);
+                    }
                 }
             }
             for (int g = g0; g < g1; g++) {
@@ -140,13 +190,33 @@ public final class Attention {
             }
             for (int c0 = lo; c0 < hi; c0 += chunk) {
                 int c1 = Math.min(hi, c0 + chunk), mid = Math.max(c0, Math.min(c1, split));
+                if (wide != null) widenChunk(sharedValues, values, kvStride, head, shift, headDim, c0, mid, c1, wide);
                 for (int g = g0; g < g1; g++) {
                     int so = (g - g0) * width, oo = qOffset + (kvh * groups + g) * headDim;
-                    accumulateWeightedValues(scores, so, c0, mid, sharedValues, kvStride, head, headDim, out, oo);
-                    accumulateWeightedValues(scores, so, mid, c1, values, kvStride, head - shift, headDim, out, oo);
+                    if (wide != null) {
+                        // One call over the chunk sums in the same key order as the two below would.
+                        accumulateWeightedValues(scores, so, c0, c1, wide, headDim, -c0 * headDim, headDim, out, oo);
+                    } else {
+                        accumulateWeightedValues(scores, so, c0, mid, (float[]) sharedValues, kvStride, head, headDim, out, oo);
+                        accumulateWeightedValues(scores, so, mid, c1, (float[]) values, kvStride, head - shift, headDim, out, oo);
+                    }
                 }
             }
         });
+    }
+
+    /**
+     * One head's bfloat16 rows [c0, c1) as float32 rows of {@code headDim} in {@code wide}: rows below
+     * {@code mid} from the shared part, the rest from the second part (whose row 0 is position
+     * {@code shift / kvStride}).
+     */
+    private static void widenChunk(Object sharedRows, Object rows, int kvStride, int head, int shift, int headDim,
+                                   int c0, int mid, int c1, float[] wide) {
+        short[] first = (short[]) sharedRows, second = (short[]) rows;
+        for (int j = c0; j < c1; j++) {
+            HalfFloats.widenBf16(j < mid ? first : second, j * kvStride + (j < mid ? head : head - shift), wide, (j - c0) * headDim,
+                    headDim);
+        }
     }
 
     /** Keys (then values) per chunk of one-query attention: 64 KB, in the core's own cache while its heads use them. */
@@ -217,7 +287,8 @@ public final class Attention {
 
     /** Each thread's buffers, kept between calls (a head's scores are 256 KB at 256 queries). */
     private static final ThreadBuffer SCORES = new ThreadBuffer(), OUTPUTS = new ThreadBuffer(), TRANSPOSED_VALUES = new ThreadBuffer(),
-            DECODE_SCORES = new ThreadBuffer();
+            DECODE_SCORES = new ThreadBuffer(), DECODE_WIDENED = new ThreadBuffer(), WIDE_KEYS = new ThreadBuffer(),
+            WIDE_VALUES = new ThreadBuffer();
 
     /** {@code [positions, kvHeads·headDim]} → this head's keys as {@code [headDim, positions]} (rows padded to whole vectors). */
     private static float[] transposeKeys(float[] keys, int kvh, int kvStride, int headDim, int positions) {

@@ -1,5 +1,12 @@
 package org.paligemma4j.tensor;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Exact conversions between float32 and the two 16-bit float formats checkpoints are stored in.
  * Widening is exact for every bit pattern (NaN payloads and signs are kept, subnormals are normalised),
@@ -44,5 +51,41 @@ public final class HalfFloats {
     /** float32 to IEEE binary16, round-to-nearest-even. */
     public static short floatToF16(float f) {
         return Float.floatToFloat16(f);
+    }
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+
+    /** {@code dst[d…] = floatToBf16(src[s…])} for {@code n} elements, as {@link #floatToBf16} rounds each. */
+    public static void roundToBf16(float[] src, int srcOffset, short[] dst, int dstOffset, int n) {
+        java.util.Objects.checkFromIndexSize(srcOffset, n, src.length);
+        java.util.Objects.checkFromIndexSize(dstOffset, n, dst.length);
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
+            FloatVector f = FloatVector.fromArray(F, src, srcOffset + i);
+            if (f.test(VectorOperators.IS_NAN).anyTrue()) {
+                for (int j = i; j < i + F.length(); j++) dst[dstOffset + j] = floatToBf16(src[srcOffset + j]);
+                continue;
+            }
+            IntVector bits = f.reinterpretAsInts();
+            IntVector rounding = bits.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff);
+            bits.add(rounding).lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S, 0)
+                    .reinterpretAsShorts().intoArray(dst, dstOffset + i);
+        }
+        for (; i < n; i++) dst[dstOffset + i] = floatToBf16(src[srcOffset + i]);
+    }
+
+    /** {@code dst[d…] = bf16ToFloat(src[s…])} for {@code n} elements. */
+    public static void widenBf16(short[] src, int srcOffset, float[] dst, int dstOffset, int n) {
+        java.util.Objects.checkFromIndexSize(srcOffset, n, src.length);
+        java.util.Objects.checkFromIndexSize(dstOffset, n, dst.length);
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
+            ShortVector s = ShortVector.fromArray(S, src, srcOffset + i);
+            ((IntVector) s.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .intoArray(dst, dstOffset + i);
+        }
+        for (; i < n; i++) dst[dstOffset + i] = bf16ToFloat(src[srcOffset + i]);
     }
 }

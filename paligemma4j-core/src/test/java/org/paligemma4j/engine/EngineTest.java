@@ -43,25 +43,38 @@ class EngineTest {
     @ValueSource(strings = {"paligemma-tiny", "paligemma2-tiny", "paligemma2-tiny-bf16"})
     void everyBatchedRequestEqualsTheSameRequestAlone(String modelName) throws Exception {
         try (PaliGemma pg = PaliGemma.open(Fixtures.path(modelName))) {
-            List<GenerationRequest> requests = mixedRequests(12);
-            List<GenerationResult> alone = new ArrayList<>();
-            for (GenerationRequest r : requests) alone.add(pg.generate(r.images(), r.prompt(), r.options(), null));
-            try (Engine engine = Engine.start(pg, EngineOptions.defaults().withMaxBatch(5))) {
-                List<Generation> batched = new ArrayList<>();
-                for (GenerationRequest r : requests) batched.add(engine.submit(r, null));
-                for (int i = 0; i < requests.size(); i++) {
-                    GenerationResult got = batched.get(i).await();
-                    assertArrayEquals(alone.get(i).ids(), got.ids(), "request " + i + " (" + requests.get(i).prompt() + ")");
-                    assertEquals(alone.get(i).text(), got.text());
-                    assertEquals(alone.get(i).finishReason(), got.finishReason());
-                    assertEquals(alone.get(i).logprobs().size(), got.logprobs().size());
-                    for (int t = 0; t < got.logprobs().size(); t++) {
-                        assertEquals(alone.get(i).logprobs().get(t).logprob(), got.logprobs().get(t).logprob());
-                        assertArrayEquals(alone.get(i).logprobs().get(t).topIds(), got.logprobs().get(t).topIds());
-                    }
+            assertBatchedRequestsEqualTheirLoneRuns(pg);
+        }
+    }
+
+    /** Over bfloat16 KV caches too: the halved cache changes what is stored, not which row gets what. */
+    @ParameterizedTest
+    @ValueSource(strings = {"paligemma-tiny", "paligemma2-tiny"})
+    void batchedRequestsOverBf16CachesEqualTheirLoneRuns(String modelName) throws Exception {
+        try (PaliGemma pg = PaliGemma.open(Fixtures.path(modelName)).withKvCache(org.paligemma4j.model.KvCachePrecision.BFLOAT16)) {
+            assertBatchedRequestsEqualTheirLoneRuns(pg);
+        }
+    }
+
+    private static void assertBatchedRequestsEqualTheirLoneRuns(PaliGemma pg) throws Exception {
+        List<GenerationRequest> requests = mixedRequests(12);
+        List<GenerationResult> alone = new ArrayList<>();
+        for (GenerationRequest r : requests) alone.add(pg.generate(r.images(), r.prompt(), r.options(), null));
+        try (Engine engine = Engine.start(pg, EngineOptions.defaults().withMaxBatch(5))) {
+            List<Generation> batched = new ArrayList<>();
+            for (GenerationRequest r : requests) batched.add(engine.submit(r, null));
+            for (int i = 0; i < requests.size(); i++) {
+                GenerationResult got = batched.get(i).await();
+                assertArrayEquals(alone.get(i).ids(), got.ids(), "request " + i + " (" + requests.get(i).prompt() + ")");
+                assertEquals(alone.get(i).text(), got.text());
+                assertEquals(alone.get(i).finishReason(), got.finishReason());
+                assertEquals(alone.get(i).logprobs().size(), got.logprobs().size());
+                for (int t = 0; t < got.logprobs().size(); t++) {
+                    assertEquals(alone.get(i).logprobs().get(t).logprob(), got.logprobs().get(t).logprob());
+                    assertArrayEquals(alone.get(i).logprobs().get(t).topIds(), got.logprobs().get(t).topIds());
                 }
-                assertEquals(0, engine.activeCount());
             }
+            assertEquals(0, engine.activeCount());
         }
     }
 

@@ -63,4 +63,32 @@ class HalfFloatsTest {
             if (!Float.isNaN(f)) assertEquals((short) h, HalfFloats.floatToBf16(f));
         }
     }
+
+    @Test
+    void arrayConversionsMatchTheScalarOnesOnEveryKindOfValue() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        int n = 4099; // a ragged tail after the vector loop
+        float[] floats = new float[n];
+        for (int i = 0; i < n; i++) {
+            floats[i] = switch (i % 7) {
+                case 0 -> Float.intBitsToFloat(random.nextInt()); // any pattern: NaNs, infinities, subnormals
+                case 1 -> Float.NaN;
+                case 2 -> (float) random.nextGaussian() * 1e-40f;
+                default -> (float) random.nextGaussian();
+            };
+        }
+        floats[5] = Float.MAX_VALUE; // rounds up to infinity
+        floats[6] = -Float.MAX_VALUE;
+        short[] halves = new short[n + 3];
+        HalfFloats.roundToBf16(floats, 0, halves, 3, n);
+        for (int i = 0; i < n; i++) {
+            assertEquals(HalfFloats.floatToBf16(floats[i]), halves[3 + i], "element " + i);
+        }
+        float[] widened = new float[n + 1];
+        HalfFloats.widenBf16(halves, 3, widened, 1, n);
+        for (int i = 0; i < n; i++) {
+            assertEquals(Float.floatToRawIntBits(HalfFloats.bf16ToFloat(halves[3 + i])), Float.floatToRawIntBits(widened[1 + i]),
+                    "element " + i);
+        }
+    }
 }
