@@ -14,10 +14,17 @@ import org.paligemma4j.tensor.HalfFloats;
  * over one prompt and, when beams are reordered, copies only their generated positions.
  */
 public final class KvCache {
-    /** Per layer, float32 storage; null at bfloat16. */
+    /**
+     * Float32 storage (null at bfloat16): as few arrays as can hold every layer, layer l in array
+     * {@code l / layersPerArray} from {@code (l % layersPerArray)·layerElements} on. One array for all layers,
+     * rather than one per layer, matters to the garbage collector: a cache of a long prompt (0.9 GB at 896 px)
+     * is then one allocation larger than the young generation, placed straight in the old generation, where
+     * 52 arrays of 17 MB each were copied by 10–15 young collections first.
+     */
     private final float[][] keys, values;
-    /** Per layer, bfloat16 storage; null at float32. */
+    /** Bfloat16 storage, laid out as {@link #keys}; null at float32. */
     private final short[][] keys16, values16;
+    private final int layers, layersPerArray, layerElements;
     /** The cache holding positions [0, sharedRows), or null when this cache holds every position itself. */
     final KvCache shared;
     final int sharedRows;
@@ -32,10 +39,16 @@ public final class KvCache {
     }
 
     public KvCache(int layers, int capacity, int kvHeads, int headDim, KvCachePrecision precision) {
-        this(null, 0, layers, capacity, kvHeads * headDim, precision);
+        this(null, 0, layers, capacity, kvHeads * headDim, precision, MAX_ARRAY);
     }
 
-    private KvCache(KvCache shared, int sharedRows, int layers, int capacity, int stride, KvCachePrecision precision) {
+    /** A cache whose arrays hold at most {@code maxArray} elements each (tests: several layers per array, or one). */
+    KvCache(int layers, int capacity, int kvHeads, int headDim, KvCachePrecision precision, int maxArray) {
+        this(null, 0, layers, capacity, kvHeads * headDim, precision, maxArray);
+    }
+
+    private KvCache(KvCache shared, int sharedRows, int layers, int capacity, int stride, KvCachePrecision precision,
+                    int maxArray) {
         this.shared = shared;
         this.sharedRows = sharedRows;
         this.capacity = capacity;
@@ -43,15 +56,32 @@ public final class KvCache {
         this.precision = precision;
         this.length = sharedRows;
         long perLayer = (long) (capacity - sharedRows) * stride;
-        if (perLayer > Integer.MAX_VALUE - 8) {
+        if (perLayer > maxArray) {
             throw new IllegalArgumentException("KV cache of " + capacity + " positions is too large");
         }
+        this.layers = layers;
+        this.layerElements = (int) perLayer;
+        this.layersPerArray = perLayer == 0 ? layers : (int) Math.max(1, Math.min(layers, maxArray / perLayer));
+        int arrays = (layers + layersPerArray - 1) / layersPerArray;
         boolean halves = precision == KvCachePrecision.BFLOAT16;
-        keys = halves ? null : new float[layers][(int) perLayer];
-        values = halves ? null : new float[layers][(int) perLayer];
-        keys16 = halves ? new short[layers][(int) perLayer] : null;
-        values16 = halves ? new short[layers][(int) perLayer] : null;
+        keys = halves ? null : new float[arrays][];
+        values = halves ? null : new float[arrays][];
+        keys16 = halves ? new short[arrays][] : null;
+        values16 = halves ? new short[arrays][] : null;
+        for (int a = 0; a < arrays; a++) {
+            int length = Math.min(layersPerArray, layers - a * layersPerArray) * layerElements;
+            if (halves) {
+                keys16[a] = new short[length];
+                values16[a] = new short[length];
+            } else {
+                keys[a] = new float[length];
+                values[a] = new float[length];
+            }
+        }
     }
+
+    /** The longest array the JVM allocates. */
+    private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
     /**
      * A cache that continues {@code prompt} (whose positions it reads in place: {@code prompt} must not change
@@ -59,7 +89,8 @@ public final class KvCache {
      */
     public static KvCache sharing(KvCache prompt, int moreTokens) {
         if (prompt.shared != null) throw new IllegalArgumentException("a shared cache must hold its positions itself");
-        return new KvCache(prompt, prompt.length, prompt.layers(), prompt.length + moreTokens, prompt.stride, prompt.precision);
+        return new KvCache(prompt, prompt.length, prompt.layers, prompt.length + moreTokens, prompt.stride, prompt.precision,
+                MAX_ARRAY);
     }
 
     /** Makes this cache hold what {@code other} (sharing the same prompt) holds: copies only its own positions. */
@@ -68,9 +99,9 @@ public final class KvCache {
             throw new IllegalArgumentException("caches that do not share the same prompt and size");
         }
         int n = (other.length - sharedRows) * stride;
-        for (int l = 0; l < layers(); l++) {
-            System.arraycopy(other.keyStore(l), 0, keyStore(l), 0, n);
-            System.arraycopy(other.valueStore(l), 0, valueStore(l), 0, n);
+        for (int l = 0; l < layers; l++) {
+            System.arraycopy(other.keyArray(l), other.base(l), keyArray(l), base(l), n);
+            System.arraycopy(other.valueArray(l), other.base(l), valueArray(l), base(l), n);
         }
         length = other.length;
     }
@@ -90,7 +121,7 @@ public final class KvCache {
 
     /** Bytes of keys and values this cache holds itself (a shared prompt's not counted). */
     public long bytes() {
-        return 2L * layers() * (capacity - sharedRows) * stride * precision.bytesPerElement();
+        return 2L * layers * layerElements * precision.bytesPerElement();
     }
 
     void advance(int tokens) {
@@ -113,13 +144,13 @@ public final class KvCache {
      * {@code tokens·stride} floats of {@code k} from {@code kOffset} and of {@code v} from {@code vOffset}.
      */
     void store(int layer, int position, int tokens, float[] k, int kOffset, float[] v, int vOffset) {
-        int at = (position - sharedRows) * stride, n = tokens * stride;
+        int at = base(layer) + (position - sharedRows) * stride, n = tokens * stride, a = layer / layersPerArray;
         if (precision == KvCachePrecision.FLOAT32) {
-            System.arraycopy(k, kOffset, keys[layer], at, n);
-            System.arraycopy(v, vOffset, values[layer], at, n);
+            System.arraycopy(k, kOffset, keys[a], at, n);
+            System.arraycopy(v, vOffset, values[a], at, n);
         } else {
-            HalfFloats.roundToBf16(k, kOffset, keys16[layer], at, n);
-            HalfFloats.roundToBf16(v, vOffset, values16[layer], at, n);
+            HalfFloats.roundToBf16(k, kOffset, keys16[a], at, n);
+            HalfFloats.roundToBf16(v, vOffset, values16[a], at, n);
         }
     }
 
@@ -130,33 +161,37 @@ public final class KvCache {
     void attend(int layer, float[] q, int queries, int firstPosition, int heads, int kvHeads, int headDim, float scale,
                 float softCap, AttentionMask mask, float[] out) {
         boolean f32 = precision == KvCachePrecision.FLOAT32;
+        int a = layer / layersPerArray, base = base(layer);
         if (shared == null) {
             if (f32) {
-                Attention.attend(q, queries, firstPosition, keys[layer], values[layer], heads, kvHeads, headDim, scale, softCap, mask, out);
+                Attention.attend(q, queries, firstPosition, keys[a], values[a], base, heads, kvHeads, headDim, scale, softCap, mask, out);
             } else {
-                Attention.attend(q, queries, firstPosition, keys16[layer], values16[layer], heads, kvHeads, headDim, scale, softCap, mask, out);
+                Attention.attend(q, queries, firstPosition, keys16[a], values16[a], base, heads, kvHeads, headDim, scale, softCap, mask,
+                        out);
             }
             return;
         }
         if (queries != 1) throw new IllegalArgumentException("a cache that shares a prompt takes one token per step");
+        int sa = layer / shared.layersPerArray, sharedBase = shared.base(layer);
         if (f32) {
-            Attention.attendOneSplit(q, firstPosition, shared.keys[layer], shared.values[layer], sharedRows, keys[layer],
-                    values[layer], heads, kvHeads, headDim, scale, softCap, mask, out);
+            Attention.attendOneSplit(q, firstPosition, shared.keys[sa], shared.values[sa], sharedBase, sharedRows, keys[a], values[a],
+                    base, heads, kvHeads, headDim, scale, softCap, mask, out);
         } else {
-            Attention.attendOneSplit(q, firstPosition, shared.keys16[layer], shared.values16[layer], sharedRows, keys16[layer],
-                    values16[layer], heads, kvHeads, headDim, scale, softCap, mask, out);
+            Attention.attendOneSplit(q, firstPosition, shared.keys16[sa], shared.values16[sa], sharedBase, sharedRows, keys16[a],
+                    values16[a], base, heads, kvHeads, headDim, scale, softCap, mask, out);
         }
     }
 
-    private int layers() {
-        return keys != null ? keys.length : keys16.length;
+    /** Where {@code layer}'s row 0 begins in its array. */
+    private int base(int layer) {
+        return layer % layersPerArray * layerElements;
     }
 
-    private Object keyStore(int layer) {
-        return keys != null ? keys[layer] : keys16[layer];
+    private Object keyArray(int layer) {
+        return keys != null ? keys[layer / layersPerArray] : keys16[layer / layersPerArray];
     }
 
-    private Object valueStore(int layer) {
-        return values != null ? values[layer] : values16[layer];
+    private Object valueArray(int layer) {
+        return values != null ? values[layer / layersPerArray] : values16[layer / layersPerArray];
     }
 }

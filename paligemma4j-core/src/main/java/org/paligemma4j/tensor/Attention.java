@@ -36,24 +36,32 @@ public final class Attention {
     public static void attend(float[] q, int queries, int firstPosition, float[] keys, float[] values,
                               int heads, int kvHeads, int headDim, float scale, float softCap,
                               AttentionMask mask, float[] out) {
+        attend(q, queries, firstPosition, keys, values, 0, heads, kvHeads, headDim, scale, softCap, mask, out);
+    }
+
+    /**
+     * As {@link #attend(float[], int, int, float[], float[], int, int, int, float, float, AttentionMask, float[])}
+     * over keys and values whose row 0 begins at {@code base} in their arrays (a cache holding several layers in
+     * one array).
+     */
+    public static void attend(float[] q, int queries, int firstPosition, float[] keys, float[] values, int base,
+                              int heads, int kvHeads, int headDim, float scale, float softCap,
+                              AttentionMask mask, float[] out) {
         int groups = heads / kvHeads;
         int positions = mask.endVisibleKeys(firstPosition + queries - 1);
         for (int i = 0; i < queries; i++) positions = Math.max(positions, mask.endVisibleKeys(firstPosition + i));
         int kvStride = kvHeads * headDim;
-        if ((long) positions * kvStride > keys.length) {
-            throw new IllegalArgumentException("attention over " + positions + " positions, but the cache holds "
-                    + keys.length / kvStride);
-        }
+        checkRows(base, positions, kvStride, keys.length, values.length);
         final int keyCount = positions;
         if (queries >= GEMM_MIN_QUERIES) {
-            attendByGemm(q, queries, firstPosition, keys, values, heads, kvHeads, headDim, scale, softCap, mask, out, keyCount);
+            attendByGemm(q, queries, firstPosition, keys, values, base, heads, kvHeads, headDim, scale, softCap, mask, out, keyCount);
             return;
         }
         if (queries < TRANSPOSE_MIN_QUERIES) {
             for (int i = 0; i < queries; i++) {
                 int pos = firstPosition + i, end = mask.endVisibleKeys(pos);
-                attendOneQuery(q, i * heads * headDim, pos, keys, values, end, keys, values, heads, kvHeads, headDim, scale,
-                        softCap, mask, out);
+                attendOneQuery(q, i * heads * headDim, pos, keys, values, base, end, keys, values, base, heads, kvHeads, headDim,
+                        scale, softCap, mask, out);
             }
             return;
         }
@@ -61,7 +69,7 @@ public final class Attention {
         int queryBlock = 16;
         int blocks = (queries + queryBlock - 1) / queryBlock;
         float[][] transposed = new float[kvHeads][];
-        Parallel.forEach(kvHeads, kvh -> transposed[kvh] = transposeKeys(keys, kvh, kvStride, headDim, keyCount));
+        Parallel.forEach(kvHeads, kvh -> transposed[kvh] = transposeKeys(keys, base, kvh, kvStride, headDim, keyCount));
         Parallel.forEach(kvHeads * blocks, item -> {
             int kvh = item / blocks, block = item % blocks;
             float[] scores = new float[keyCount + L];
@@ -74,7 +82,7 @@ public final class Attention {
                     int qo = i * heads * headDim + h * headDim;
                     scoresTransposed(q, qo, transposed[kvh], keyCount, headDim, lo, hi, scores);
                     finishScores(scores, lo, hi, scale, softCap);
-                    weightedValues(scores, lo, hi, values, kvStride, kvh * headDim, headDim, out, qo);
+                    weightedValues(scores, lo, hi, values, kvStride, base + kvh * headDim, headDim, out, qo);
                 }
             }
         });
@@ -86,29 +94,35 @@ public final class Attention {
      * so the results are exactly those of the float32 method over the widened values. One query (decode)
      * widens the cache a chunk at a time as it streams it; many queries widen the visible rows once.
      */
-    public static void attend(float[] q, int queries, int firstPosition, short[] keys, short[] values,
+    public static void attend(float[] q, int queries, int firstPosition, short[] keys, short[] values, int base,
                               int heads, int kvHeads, int headDim, float scale, float softCap,
                               AttentionMask mask, float[] out) {
         int positions = 0;
         for (int i = 0; i < queries; i++) positions = Math.max(positions, mask.endVisibleKeys(firstPosition + i));
         int kvStride = kvHeads * headDim;
-        if ((long) positions * kvStride > keys.length || values.length != keys.length) {
-            throw new IllegalArgumentException("attention over " + positions + " positions, but the cache holds "
-                    + keys.length / kvStride);
-        }
+        checkRows(base, positions, kvStride, keys.length, values.length);
         if (queries < TRANSPOSE_MIN_QUERIES) {
             for (int i = 0; i < queries; i++) {
                 int pos = firstPosition + i, end = mask.endVisibleKeys(pos);
-                attendOneQuery(q, i * heads * headDim, pos, keys, values, end, keys, values, heads, kvHeads, headDim, scale,
-                        softCap, mask, out);
+                attendOneQuery(q, i * heads * headDim, pos, keys, values, base, end, keys, values, base, heads, kvHeads, headDim,
+                        scale, softCap, mask, out);
             }
             return;
         }
         int n = positions * kvStride;
         float[] wideKeys = WIDE_KEYS.atLeast(n), wideValues = WIDE_VALUES.atLeast(n);
-        HalfFloats.widenBf16(keys, 0, wideKeys, 0, n);
-        HalfFloats.widenBf16(values, 0, wideValues, 0, n);
-        attend(q, queries, firstPosition, wideKeys, wideValues, heads, kvHeads, headDim, scale, softCap, mask, out);
+        HalfFloats.widenBf16(keys, base, wideKeys, 0, n);
+        HalfFloats.widenBf16(values, base, wideValues, 0, n);
+        attend(q, queries, firstPosition, wideKeys, wideValues, 0, heads, kvHeads, headDim, scale, softCap, mask, out);
+    }
+
+    /** Rows [0, positions) from {@code base} must lie inside both arrays. */
+    private static void checkRows(int base, int positions, int kvStride, int keysLength, int valuesLength) {
+        long end = base + (long) positions * kvStride;
+        if (base < 0 || end > keysLength || end > valuesLength) {
+            throw new IllegalArgumentException("attention over " + positions + " positions, but the cache holds "
+                    + Math.max(0, Math.min(keysLength, valuesLength) - base) / kvStride);
+        }
     }
 
     /**
@@ -120,26 +134,33 @@ public final class Attention {
     public static void attendOneSplit(float[] q, int position, float[] sharedKeys, float[] sharedValues, int sharedRows,
                                       float[] keys, float[] values, int heads, int kvHeads, int headDim, float scale,
                                       float softCap, AttentionMask mask, float[] out) {
-        int kvStride = kvHeads * headDim, hi = mask.endVisibleKeys(position);
-        if ((long) Math.min(hi, sharedRows) * kvStride > sharedKeys.length || (long) Math.max(0, hi - sharedRows) * kvStride > keys.length) {
-            throw new IllegalArgumentException("attention over " + hi + " positions, but the caches hold " + sharedRows + " + "
-                    + keys.length / kvStride);
-        }
-        attendOneQuery(q, 0, position, sharedKeys, sharedValues, sharedRows, keys, values, heads, kvHeads, headDim, scale,
-                softCap, mask, out);
+        attendOneSplit(q, position, sharedKeys, sharedValues, 0, sharedRows, keys, values, 0, heads, kvHeads, headDim, scale, softCap,
+                mask, out);
     }
 
-    /** As {@link #attendOneSplit(float[], int, float[], float[], int, float[], float[], int, int, int, float, float, AttentionMask, float[])} over bfloat16 parts. */
-    public static void attendOneSplit(float[] q, int position, short[] sharedKeys, short[] sharedValues, int sharedRows,
-                                      short[] keys, short[] values, int heads, int kvHeads, int headDim, float scale,
-                                      float softCap, AttentionMask mask, float[] out) {
+    /** As the method above, with each part's row 0 at {@code sharedBase} and {@code base} of its arrays. */
+    public static void attendOneSplit(float[] q, int position, float[] sharedKeys, float[] sharedValues, int sharedBase,
+                                      int sharedRows, float[] keys, float[] values, int base, int heads, int kvHeads, int headDim,
+                                      float scale, float softCap, AttentionMask mask, float[] out) {
         int kvStride = kvHeads * headDim, hi = mask.endVisibleKeys(position);
-        if ((long) Math.min(hi, sharedRows) * kvStride > sharedKeys.length || (long) Math.max(0, hi - sharedRows) * kvStride > keys.length) {
-            throw new IllegalArgumentException("attention over " + hi + " positions, but the caches hold " + sharedRows + " + "
-                    + keys.length / kvStride);
-        }
-        attendOneQuery(q, 0, position, sharedKeys, sharedValues, sharedRows, keys, values, heads, kvHeads, headDim, scale,
-                softCap, mask, out);
+        checkRows(sharedBase, Math.min(hi, sharedRows), kvStride, sharedKeys.length, sharedValues.length);
+        checkRows(base, Math.max(0, hi - sharedRows), kvStride, keys.length, values.length);
+        attendOneQuery(q, 0, position, sharedKeys, sharedValues, sharedBase, sharedRows, keys, values, base, heads, kvHeads, headDim,
+                scale, softCap, mask, out);
+    }
+
+    /**
+     * As {@link #attendOneSplit(float[], int, float[], float[], int, int, float[], float[], int, int, int, int, float, float,
+     * AttentionMask, float[])} over bfloat16 parts.
+     */
+    public static void attendOneSplit(float[] q, int position, short[] sharedKeys, short[] sharedValues, int sharedBase,
+                                      int sharedRows, short[] keys, short[] values, int base, int heads, int kvHeads, int headDim,
+                                      float scale, float softCap, AttentionMask mask, float[] out) {
+        int kvStride = kvHeads * headDim, hi = mask.endVisibleKeys(position);
+        checkRows(sharedBase, Math.min(hi, sharedRows), kvStride, sharedKeys.length, sharedValues.length);
+        checkRows(base, Math.max(0, hi - sharedRows), kvStride, keys.length, values.length);
+        attendOneQuery(q, 0, position, sharedKeys, sharedValues, sharedBase, sharedRows, keys, values, base, heads, kvHeads, headDim,
+                scale, softCap, mask, out);
     }
 
     /**
@@ -152,33 +173,33 @@ public final class Attention {
      * there are fewer kv heads than threads, each kv head's query heads are split between threads.
      * Every score and every output is summed in the same order as over the whole range at once.
      */
-    private static void attendOneQuery(float[] q, int qOffset, int position, Object sharedKeys, Object sharedValues,
-                                       int sharedRows, Object keys, Object values, int heads, int kvHeads, int headDim,
+    private static void attendOneQuery(float[] q, int qOffset, int position, Object sharedKeys, Object sharedValues, int sharedBase,
+                                       int sharedRows, Object keys, Object values, int base, int heads, int kvHeads, int headDim,
                                        float scale, float softCap, AttentionMask mask, float[] out) {
         int groups = heads / kvHeads, kvStride = kvHeads * headDim;
         int lo = mask.firstVisibleKey(position), hi = mask.endVisibleKeys(position);
         int split = Math.max(lo, Math.min(hi, sharedRows));
-        // The second part's rows start at position sharedRows: offsetting the head by that many rows lets the
+        // The second part's rows start at position sharedRows: offsetting its head by that many rows lets the
         // helpers index both parts by position.
-        int shift = sharedRows * kvStride;
+        int shift = sharedRows * kvStride - base;
         int splits = Math.min(groups, Math.max(1, (Parallel.threads() + kvHeads - 1) / kvHeads));
         int headsPerItem = (groups + splits - 1) / splits;
         int chunk = Math.max(4, KEY_CHUNK_FLOATS / headDim / 4 * 4), width = hi + L;
         Parallel.forEach(kvHeads * splits, item -> {
             int kvh = item / splits, g0 = item % splits * headsPerItem, g1 = Math.min(groups, g0 + headsPerItem);
             if (g0 >= g1) return;
-            int head = kvh * headDim;
+            int head = kvh * headDim, sharedHead = sharedBase + head;
             float[] scores = DECODE_SCORES.atLeast((g1 - g0) * width);
             float[] wide = keys instanceof short[] ? DECODE_WIDENED.atLeast(chunk * headDim) : null;
             for (int c0 = lo; c0 < hi; c0 += chunk) {
                 int c1 = Math.min(hi, c0 + chunk), mid = Math.max(c0, Math.min(c1, split));
-                if (wide != null) widenChunk(sharedKeys, keys, kvStride, head, shift, headDim, c0, mid, c1, wide);
+                if (wide != null) widenChunk(sharedKeys, keys, kvStride, sharedHead, head - shift, headDim, c0, mid, c1, wide);
                 for (int g = g0; g < g1; g++) {
                     int qo = qOffset + (kvh * groups + g) * headDim, so = (g - g0) * width;
                     if (wide != null) {
                         scoresByDots(q, qo, wide, headDim, -c0 * headDim, headDim, c0, c1, scores, so);
                     } else {
-                        scoresByDots(q, qo, (float[]) sharedKeys, kvStride, head, headDim, c0, mid, scores, so);
+                        scoresByDots(q, qo, (float[]) sharedKeys, kvStride, sharedHead, headDim, c0, mid, scores, so);
                         scoresByDots(q, qo, (float[]) keys, kvStride, head - shift, headDim, mid, c1, scores, so);
                     }
                 }
@@ -190,14 +211,14 @@ public final class Attention {
             }
             for (int c0 = lo; c0 < hi; c0 += chunk) {
                 int c1 = Math.min(hi, c0 + chunk), mid = Math.max(c0, Math.min(c1, split));
-                if (wide != null) widenChunk(sharedValues, values, kvStride, head, shift, headDim, c0, mid, c1, wide);
+                if (wide != null) widenChunk(sharedValues, values, kvStride, sharedHead, head - shift, headDim, c0, mid, c1, wide);
                 for (int g = g0; g < g1; g++) {
                     int so = (g - g0) * width, oo = qOffset + (kvh * groups + g) * headDim;
                     if (wide != null) {
                         // One call over the chunk sums in the same key order as the two below would.
                         accumulateWeightedValues(scores, so, c0, c1, wide, headDim, -c0 * headDim, headDim, out, oo);
                     } else {
-                        accumulateWeightedValues(scores, so, c0, mid, (float[]) sharedValues, kvStride, head, headDim, out, oo);
+                        accumulateWeightedValues(scores, so, c0, mid, (float[]) sharedValues, kvStride, sharedHead, headDim, out, oo);
                         accumulateWeightedValues(scores, so, mid, c1, (float[]) values, kvStride, head - shift, headDim, out, oo);
                     }
                 }
@@ -207,14 +228,14 @@ public final class Attention {
 
     /**
      * One head's bfloat16 rows [c0, c1) as float32 rows of {@code headDim} in {@code wide}: rows below
-     * {@code mid} from the shared part, the rest from the second part (whose row 0 is position
-     * {@code shift / kvStride}).
+     * {@code mid} from the shared part, the rest from the second; position j's row in a part starts at
+     * {@code j·kvStride} plus that part's head offset.
      */
-    private static void widenChunk(Object sharedRows, Object rows, int kvStride, int head, int shift, int headDim,
+    private static void widenChunk(Object sharedRows, Object rows, int kvStride, int sharedHead, int head, int headDim,
                                    int c0, int mid, int c1, float[] wide) {
         short[] first = (short[]) sharedRows, second = (short[]) rows;
         for (int j = c0; j < c1; j++) {
-            HalfFloats.widenBf16(j < mid ? first : second, j * kvStride + (j < mid ? head : head - shift), wide, (j - c0) * headDim,
+            HalfFloats.widenBf16(j < mid ? first : second, j * kvStride + (j < mid ? sharedHead : head), wide, (j - c0) * headDim,
                     headDim);
         }
     }
@@ -234,7 +255,7 @@ public final class Attention {
      * Each row's softmax is still taken over all its scores at once, as the reference does, so the results
      * are those of the whole-matrix product (bit for bit where every query sees every key).
      */
-    private static void attendByGemm(float[] q, int queries, int firstPosition, float[] keys, float[] values, int heads,
+    private static void attendByGemm(float[] q, int queries, int firstPosition, float[] keys, float[] values, int base, int heads,
                                      int kvHeads, int headDim, float scale, float softCap, AttentionMask mask, float[] out,
                                      int positions) {
         int groups = heads / kvHeads, kvStride = kvHeads * headDim, qStride = heads * headDim;
@@ -243,7 +264,7 @@ public final class Attention {
         int headValues = headDim * positions;
         float[] valuesByDim = TRANSPOSED_VALUES.atLeast(kvHeads * headValues);
         Parallel.forEach(kvHeads, kvh -> {
-            ArrayMatrix headValuesByPosition = new ArrayMatrix("values", values, kvh * headDim, kvStride, positions, headDim);
+            ArrayMatrix headValuesByPosition = new ArrayMatrix("values", values, base + kvh * headDim, kvStride, positions, headDim);
             TileTranspose.transpose(headValuesByPosition, valuesByDim, kvh * headValues, positions);
         });
         // One (head, strip) per task, its two products single-threaded: the tasks keep every core busy.
@@ -259,7 +280,7 @@ public final class Attention {
             }
             int span = to - from;
             float[] scores = SCORES.atLeast(stripQueries * span), oh = OUTPUTS.atLeast(headDim * stripQueries);
-            ArrayMatrix headKeys = new ArrayMatrix("keys", keys, from * kvStride + kvh * headDim, kvStride, span, headDim);
+            ArrayMatrix headKeys = new ArrayMatrix("keys", keys, base + from * kvStride + kvh * headDim, kvStride, span, headDim);
             PackedGemm.multiplySerial(headKeys, q, q0 * qStride + h * headDim, qStride, stripQueries, scores); // [strip, span]
             for (int i = 0; i < stripQueries; i++) {
                 int pos = firstPosition + q0 + i, lo = mask.firstVisibleKey(pos) - from, hi = mask.endVisibleKeys(pos) - from;
@@ -291,10 +312,10 @@ public final class Attention {
             WIDE_VALUES = new ThreadBuffer();
 
     /** {@code [positions, kvHeads·headDim]} → this head's keys as {@code [headDim, positions]} (rows padded to whole vectors). */
-    private static float[] transposeKeys(float[] keys, int kvh, int kvStride, int headDim, int positions) {
+    private static float[] transposeKeys(float[] keys, int base, int kvh, int kvStride, int headDim, int positions) {
         int width = positions + L;
         float[] t = new float[headDim * width];
-        TileTranspose.transpose(new ArrayMatrix("keys", keys, kvh * headDim, kvStride, positions, headDim), t, 0, width);
+        TileTranspose.transpose(new ArrayMatrix("keys", keys, base + kvh * headDim, kvStride, positions, headDim), t, 0, width);
         return t;
     }
 

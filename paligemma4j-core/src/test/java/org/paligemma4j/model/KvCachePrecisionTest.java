@@ -110,4 +110,38 @@ class KvCachePrecisionTest {
             }
         }
     }
+
+    /**
+     * However the layers are spread over arrays (all in one, the default; two per array; one each, as for a
+     * cache too long for one array), decoding gives the same logits, in both precisions.
+     */
+    @Test
+    void layersSpreadOverSeveralArraysGiveTheSameLogits() {
+        Golden g = Golden.cases("paligemma2-tiny").getFirst();
+        try (PaliGemmaModel m = PaliGemmaModel.open(g.modelDir())) {
+            float[] pixels = g.floats("pixel_values");
+            int[] ids = g.ints("input_ids");
+            int prefix = g.entry().get("prefix_len").asInt();
+            var image = m.encodeImage(pixels);
+            var t = m.config().text();
+            int perLayer = (ids.length + 2) * t.numKeyValueHeads() * t.headDim();
+            for (KvCachePrecision p : KvCachePrecision.values()) {
+                float[] expected = null;
+                for (int maxArray : new int[] {Integer.MAX_VALUE - 8, 2 * perLayer, perLayer}) {
+                    KvCache cache = new KvCache(t.numHiddenLayers(), ids.length + 2, t.numKeyValueHeads(), t.headDim(), p, maxArray);
+                    float[] x = m.embedPrompt(ids, image);
+                    m.decode(x, ids.length, cache, prefix, SlidingWindowSemantics.TRANSFORMERS, null);
+                    // Two decode steps: one over this cache alone, one sharing it as a beam does.
+                    float[] step = m.embedTokens(new int[] {ids[ids.length - 1]});
+                    m.decodeStep(step, 1, new KvCache[] {cache}, new int[] {prefix}, SlidingWindowSemantics.TRANSFORMERS);
+                    KvCache beam = KvCache.sharing(cache, 1);
+                    float[] next = m.embedTokens(new int[] {ids[1]});
+                    m.decodeStep(next, 1, new KvCache[] {beam}, new int[] {prefix}, SlidingWindowSemantics.TRANSFORMERS);
+                    float[] logits = m.logits(next, 0, 1);
+                    if (expected == null) expected = logits;
+                    else assertArrayEquals(expected, logits, 0f, p + ", arrays of at most " + maxArray);
+                }
+            }
+        }
+    }
 }
