@@ -2,8 +2,11 @@ package org.paligemma4j.tensor;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -190,14 +193,14 @@ public final class Attention {
             if (g0 >= g1) return;
             int head = kvh * headDim, sharedHead = sharedBase + head;
             float[] scores = DECODE_SCORES.atLeast((g1 - g0) * width);
-            float[] wide = keys instanceof short[] ? DECODE_WIDENED.atLeast(chunk * headDim) : null;
+            boolean halves = keys instanceof short[];
             for (int c0 = lo; c0 < hi; c0 += chunk) {
                 int c1 = Math.min(hi, c0 + chunk), mid = Math.max(c0, Math.min(c1, split));
-                if (wide != null) widenChunk(sharedKeys, keys, kvStride, sharedHead, head - shift, headDim, c0, mid, c1, wide);
                 for (int g = g0; g < g1; g++) {
                     int qo = qOffset + (kvh * groups + g) * headDim, so = (g - g0) * width;
-                    if (wide != null) {
-                        scoresByDots(q, qo, wide, headDim, -c0 * headDim, headDim, c0, c1, scores, so);
+                    if (halves) {
+                        scoresByDotsBf16(q, qo, (short[]) sharedKeys, kvStride, sharedHead, headDim, c0, mid, scores, so);
+                        scoresByDotsBf16(q, qo, (short[]) keys, kvStride, head - shift, headDim, mid, c1, scores, so);
                     } else {
                         scoresByDots(q, qo, (float[]) sharedKeys, kvStride, sharedHead, headDim, c0, mid, scores, so);
                         scoresByDots(q, qo, (float[]) keys, kvStride, head - shift, headDim, mid, c1, scores, so);
@@ -211,12 +214,11 @@ public final class Attention {
             }
             for (int c0 = lo; c0 < hi; c0 += chunk) {
                 int c1 = Math.min(hi, c0 + chunk), mid = Math.max(c0, Math.min(c1, split));
-                if (wide != null) widenChunk(sharedValues, values, kvStride, sharedHead, head - shift, headDim, c0, mid, c1, wide);
                 for (int g = g0; g < g1; g++) {
                     int so = (g - g0) * width, oo = qOffset + (kvh * groups + g) * headDim;
-                    if (wide != null) {
-                        // One call over the chunk sums in the same key order as the two below would.
-                        accumulateWeightedValues(scores, so, c0, c1, wide, headDim, -c0 * headDim, headDim, out, oo);
+                    if (halves) {
+                        accumulateWeightedValuesBf16(scores, so, c0, mid, (short[]) sharedValues, kvStride, sharedHead, headDim, out, oo);
+                        accumulateWeightedValuesBf16(scores, so, mid, c1, (short[]) values, kvStride, head - shift, headDim, out, oo);
                     } else {
                         accumulateWeightedValues(scores, so, c0, mid, (float[]) sharedValues, kvStride, sharedHead, headDim, out, oo);
                         accumulateWeightedValues(scores, so, mid, c1, (float[]) values, kvStride, head - shift, headDim, out, oo);
@@ -224,20 +226,6 @@ public final class Attention {
                 }
             }
         });
-    }
-
-    /**
-     * One head's bfloat16 rows [c0, c1) as float32 rows of {@code headDim} in {@code wide}: rows below
-     * {@code mid} from the shared part, the rest from the second; position j's row in a part starts at
-     * {@code j·kvStride} plus that part's head offset.
-     */
-    private static void widenChunk(Object sharedRows, Object rows, int kvStride, int sharedHead, int head, int headDim,
-                                   int c0, int mid, int c1, float[] wide) {
-        short[] first = (short[]) sharedRows, second = (short[]) rows;
-        for (int j = c0; j < c1; j++) {
-            HalfFloats.widenBf16(j < mid ? first : second, j * kvStride + (j < mid ? sharedHead : head), wide, (j - c0) * headDim,
-                    headDim);
-        }
     }
 
     /** Keys (then values) per chunk of one-query attention: 64 KB, in the core's own cache while its heads use them. */
@@ -308,8 +296,7 @@ public final class Attention {
 
     /** Each thread's buffers, kept between calls (a head's scores are 256 KB at 256 queries). */
     private static final ThreadBuffer SCORES = new ThreadBuffer(), OUTPUTS = new ThreadBuffer(), TRANSPOSED_VALUES = new ThreadBuffer(),
-            DECODE_SCORES = new ThreadBuffer(), DECODE_WIDENED = new ThreadBuffer(), WIDE_KEYS = new ThreadBuffer(),
-            WIDE_VALUES = new ThreadBuffer();
+            DECODE_SCORES = new ThreadBuffer(), WIDE_KEYS = new ThreadBuffer(), WIDE_VALUES = new ThreadBuffer();
 
     /** {@code [positions, kvHeads·headDim]} → this head's keys as {@code [headDim, positions]} (rows padded to whole vectors). */
     private static float[] transposeKeys(float[] keys, int base, int kvh, int kvStride, int headDim, int positions) {
@@ -474,6 +461,89 @@ public final class Attention {
             scores[so + j + 3] = s3;
         }
         for (; j < hi; j++) scores[so + j] = dot(q, qo, keys, j * kvStride + headOffset, headDim);
+    }
+
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+
+    /** {@link #L} bfloat16 values from {@code a[i…]} as float32, widened in registers (a bfloat16 is a float32's top half). */
+    private static FloatVector widen(short[] a, int i) {
+        return ((IntVector) ShortVector.fromArray(S, a, i).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+                .reinterpretAsFloats();
+    }
+
+    /**
+     * {@link #scoresByDots} over bfloat16 keys, widened as they are loaded: the same products summed in the same
+     * order, so the scores are those of float32 keys holding the widened values. Its own loop, not a shared one
+     * over a loading function: each kernel must compile with its loads inlined (see {@code FloatMatrix#matvecTask}).
+     */
+    private static void scoresByDotsBf16(float[] q, int qo, short[] keys, int kvStride, int headOffset, int headDim, int lo, int hi,
+                                         float[] scores, int so) {
+        int vectorDim = F.loopBound(headDim);
+        int j = lo;
+        for (; j + 4 <= hi; j += 4) {
+            int k0 = j * kvStride + headOffset, k1 = k0 + kvStride, k2 = k1 + kvStride, k3 = k2 + kvStride;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int d = 0; d < vectorDim; d += L) {
+                FloatVector qv = FloatVector.fromArray(F, q, qo + d);
+                a0 = qv.fma(widen(keys, k0 + d), a0);
+                a1 = qv.fma(widen(keys, k1 + d), a1);
+                a2 = qv.fma(widen(keys, k2 + d), a2);
+                a3 = qv.fma(widen(keys, k3 + d), a3);
+            }
+            float s0 = Ops.sumLanes(a0), s1 = Ops.sumLanes(a1), s2 = Ops.sumLanes(a2), s3 = Ops.sumLanes(a3);
+            for (int d = vectorDim; d < headDim; d++) {
+                s0 += q[qo + d] * HalfFloats.bf16ToFloat(keys[k0 + d]);
+                s1 += q[qo + d] * HalfFloats.bf16ToFloat(keys[k1 + d]);
+                s2 += q[qo + d] * HalfFloats.bf16ToFloat(keys[k2 + d]);
+                s3 += q[qo + d] * HalfFloats.bf16ToFloat(keys[k3 + d]);
+            }
+            scores[so + j] = s0;
+            scores[so + j + 1] = s1;
+            scores[so + j + 2] = s2;
+            scores[so + j + 3] = s3;
+        }
+        for (; j < hi; j++) {
+            int k0 = j * kvStride + headOffset;
+            FloatVector acc = FloatVector.zero(F);
+            for (int d = 0; d < vectorDim; d += L) acc = FloatVector.fromArray(F, q, qo + d).fma(widen(keys, k0 + d), acc);
+            float sum = Ops.sumLanes(acc);
+            for (int d = vectorDim; d < headDim; d++) sum += q[qo + d] * HalfFloats.bf16ToFloat(keys[k0 + d]);
+            scores[so + j] = sum;
+        }
+    }
+
+    /** {@link #accumulateWeightedValues} over bfloat16 values, widened as they are loaded (same sums, same order). */
+    private static void accumulateWeightedValuesBf16(float[] p, int po, int lo, int hi, short[] values, int kvStride, int headOffset,
+                                                     int headDim, float[] out, int oo) {
+        int vectorDim = headDim - headDim % L;
+        int j = lo;
+        for (; j + 4 <= hi; j += 4) {
+            FloatVector p0 = FloatVector.broadcast(F, p[po + j]), p1 = FloatVector.broadcast(F, p[po + j + 1]);
+            FloatVector p2 = FloatVector.broadcast(F, p[po + j + 2]), p3 = FloatVector.broadcast(F, p[po + j + 3]);
+            int r0 = j * kvStride + headOffset, r1 = r0 + kvStride, r2 = r1 + kvStride, r3 = r2 + kvStride;
+            for (int d = 0; d < vectorDim; d += L) {
+                FloatVector acc = FloatVector.fromArray(F, out, oo + d);
+                acc = widen(values, r0 + d).fma(p0, acc);
+                acc = widen(values, r1 + d).fma(p1, acc);
+                acc = widen(values, r2 + d).fma(p2, acc);
+                acc = widen(values, r3 + d).fma(p3, acc);
+                acc.intoArray(out, oo + d);
+            }
+            for (int d = vectorDim; d < headDim; d++) {
+                float acc = out[oo + d];
+                for (int jj = 0; jj < 4; jj++) acc = Math.fma(HalfFloats.bf16ToFloat(values[r0 + jj * kvStride + d]), p[po + j + jj], acc);
+                out[oo + d] = acc;
+            }
+        }
+        for (; j < hi; j++) {
+            FloatVector pj = FloatVector.broadcast(F, p[po + j]);
+            int row = j * kvStride + headOffset;
+            for (int d = 0; d < vectorDim; d += L) {
+                widen(values, row + d).fma(pj, FloatVector.fromArray(F, out, oo + d)).intoArray(out, oo + d);
+            }
+            for (int d = vectorDim; d < headDim; d++) out[oo + d] = Math.fma(HalfFloats.bf16ToFloat(values[row + d]), p[po + j], out[oo + d]);
+        }
     }
 
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
