@@ -36,8 +36,8 @@ final class GemmaDecoder {
 
     GemmaDecoder(ModelWeights w, TextConfig config, WeightFormat format) {
         this.config = config;
-        // The tied embedding is also the LM head, whose errors land directly on the logits: int8 even in q4 mode.
-        embedding = Linear.matrix(w, text("embed_tokens.weight"), format == WeightFormat.Q4 ? WeightFormat.Q8 : format);
+        embedding = Linear.matrix(w, text("embed_tokens.weight"), QuantizationRecipe.embedding(format));
+        WeightFormat keysAndValues = QuantizationRecipe.keysAndValues(format);
         layers = new Layer[config.numHiddenLayers()];
         for (int i = 0; i < layers.length; i++) {
             boolean post = config.postNorms();
@@ -45,8 +45,8 @@ final class GemmaDecoder {
             layers[i] = new Layer(
                     w.get(textLayer(i, "input_layernorm.weight")).toFloatArray(),
                     new Linear(w, textLayer(i, "self_attn.q_proj.weight"), bias == null ? null : textLayer(i, "self_attn.q_proj.bias"), format),
-                    new Linear(w, textLayer(i, "self_attn.k_proj.weight"), bias == null ? null : textLayer(i, "self_attn.k_proj.bias"), format),
-                    new Linear(w, textLayer(i, "self_attn.v_proj.weight"), bias == null ? null : textLayer(i, "self_attn.v_proj.bias"), format),
+                    new Linear(w, textLayer(i, "self_attn.k_proj.weight"), bias == null ? null : textLayer(i, "self_attn.k_proj.bias"), keysAndValues),
+                    new Linear(w, textLayer(i, "self_attn.v_proj.weight"), bias == null ? null : textLayer(i, "self_attn.v_proj.bias"), keysAndValues),
                     new Linear(w, textLayer(i, "self_attn.o_proj.weight"), bias == null ? null : textLayer(i, "self_attn.o_proj.bias"), format),
                     w.get(textLayer(i, "post_attention_layernorm.weight")).toFloatArray(),
                     post ? w.get(textLayer(i, "pre_feedforward_layernorm.weight")).toFloatArray() : null,

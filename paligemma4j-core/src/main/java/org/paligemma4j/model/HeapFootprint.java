@@ -25,7 +25,7 @@ final class HeapFootprint {
 
     /**
      * Bytes of heap the weights of {@code checkpoint} take when opened in {@code format}: matrices quantized
-     * at load (the tied embedding stays int8 in q4, as {@link GemmaDecoder} keeps it), matrices saved
+     * at load (each in its {@link QuantizationRecipe} format: q4 keeps some int8), matrices saved
      * quantized copied in as they are, and every vector (norms, biases) and the position table as float32.
      */
     static long ofWeights(Checkpoint checkpoint, WeightFormat format) {
@@ -37,10 +37,10 @@ final class HeapFootprint {
             } else if (name.contains("position_embedding")) {
                 bytes += t.elementCount() * 4.0; // a table read by position, kept as float32 in every format
             } else if (t.rank() >= 2) {
-                bytes += switch (format) {
+                bytes += switch (QuantizationRecipe.ofTensor(name, format)) {
                     case AS_STORED -> 0;
                     case Q8 -> t.elementCount() * Q8_BYTES_PER_WEIGHT;
-                    case Q4 -> t.elementCount() * (name.contains("embed_tokens") ? Q8_BYTES_PER_WEIGHT : Q4_BYTES_PER_WEIGHT);
+                    case Q4 -> t.elementCount() * Q4_BYTES_PER_WEIGHT;
                 };
             } else {
                 bytes += t.elementCount() * 4.0;

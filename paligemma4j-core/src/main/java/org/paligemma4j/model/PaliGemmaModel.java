@@ -34,8 +34,8 @@ public final class PaliGemmaModel implements AutoCloseable {
         this.checkpoint = checkpoint;
         ModelWeights weights = ModelWeights.bind(checkpoint, config, configName);
         this.format = format;
-        this.vision = new SiglipVisionEncoder(weights, config.vision(), format);
-        this.projector = new Linear(weights, projector("weight"), projector("bias"), format);
+        this.vision = new SiglipVisionEncoder(weights, config.vision(), QuantizationRecipe.imageEncoder(format));
+        this.projector = new Linear(weights, projector("weight"), projector("bias"), QuantizationRecipe.imageEncoder(format));
         this.decoder = new GemmaDecoder(weights, config.text(), format);
     }
 

@@ -40,10 +40,10 @@ class QuantizationQualityTest {
      * The fixture models themselves are chaotic (weights with std up to 1, hidden states up to ±26): the
      * reference's own bf16 rounding of their weights, a smaller perturbation than int8, already changes
      * the top-1 token at 10 of 203 positions. These floors pin today's measured quality so a kernel or
-     * quantizer regression shows.
+     * quantizer regression shows (2026-12-07, with {@link QuantizationRecipe}'s q4: q8 88.2%, q4 41.6%).
      */
     @ParameterizedTest(name = "{0} on the fixture models agrees on ≥ {1} of positions")
-    @CsvSource({"Q8, 0.85", "Q4, 0.2"})
+    @CsvSource({"Q8, 0.85", "Q4, 0.35"})
     void topOneAgreementOnTheChaoticFixtureModels(WeightFormat format, double floor) throws IOException {
         measure(format, floor, java.util.Arrays.stream(Fixtures.MODELS).map(Fixtures::path).toList());
     }
@@ -54,7 +54,7 @@ class QuantizationQualityTest {
      * the logit error itself.
      */
     @ParameterizedTest(name = "{0} on well-scaled twins: max logit error ≤ {1}")
-    @CsvSource({"Q8, 0.05", "Q4, 0.45"})
+    @CsvSource({"Q8, 0.05", "Q4, 0.25"})
     void logitErrorOnWellScaledTwins(WeightFormat format, double maxError) throws IOException {
         double worst = measure(format, 0, List.of(twin("paligemma-tiny"), twin("paligemma2-tiny")));
         assertTrue(worst <= maxError, format + " max logit error " + worst + " > " + maxError);
