@@ -94,8 +94,9 @@ public final class Attention {
     /**
      * As {@link #attend(float[], int, int, float[], float[], int, int, int, float, float, AttentionMask, float[])}
      * over keys and values stored as bfloat16 (a halved KV cache): each is widened to float32 as it is read,
-     * so the results are exactly those of the float32 method over the widened values. One query (decode)
-     * widens the cache a chunk at a time as it streams it; many queries widen the visible rows once.
+     * so the results are exactly those of the float32 method over the widened values. A few queries (decode)
+     * widen them in registers as the dot products load them; many queries widen the visible rows once into a
+     * scratch array, a small cost beside their products.
      */
     public static void attend(float[] q, int queries, int firstPosition, short[] keys, short[] values, int base,
                               int heads, int kvHeads, int headDim, float scale, float softCap,
