@@ -51,6 +51,20 @@ class GenerateCommandTest {
         assertEquals(new ObjectMapper().readTree(json.out()).get("text").asText() + "\n", text.out());
     }
 
+    /** --kv-cache bf16 runs the whole generation over halved caches; f32, the default, gives the reference's ids. */
+    @Test
+    void kvCachePrecisionIsAnOption() throws IOException {
+        String model = Fixtures.path("paligemma2-tiny").toString(), image = Fixtures.path("images", "shapes_text.png").toString();
+        CliRunner.Result plain = CliRunner.run("generate", "--model", model, "--image", image, "--prompt", "caption en", "--json");
+        CliRunner.Result f32 = CliRunner.run("generate", "--model", model, "--image", image, "--prompt", "caption en", "--json",
+                "--kv-cache", "f32");
+        CliRunner.Result bf16 = CliRunner.run("generate", "--model", model, "--image", image, "--prompt", "caption en", "--json",
+                "--kv-cache", "bf16");
+        assertEquals(0, bf16.exitCode(), bf16.err());
+        assertEquals(plain.out(), f32.out());
+        assertTrue(new ObjectMapper().readTree(bf16.out()).get("ids").size() > 0, bf16.out());
+    }
+
     @Test
     void samplingIsReproducibleForASeed() {
         String[] args = {"generate", "--model", Fixtures.path("paligemma2-tiny").toString(),
@@ -84,6 +98,8 @@ class GenerateCommandTest {
                 new String[] {"1", "no such file", "--model", model, "--image", "/nonexistent.png", "--prompt", "x"},
                 new String[] {"1", "exceeds the model's 8192 positions", "--model", model, "--image", image, "--prompt", "x", "--max-new-tokens", "9000"},
                 new String[] {"1", "--max-new-tokens must be positive", "--model", model, "--image", image, "--prompt", "x", "--max-new-tokens", "0"},
+                new String[] {"1", "--kv-cache: KV cache precision must be f32 or bf16, not 'fp8'", "--model", model, "--image", image,
+                        "--prompt", "x", "--kv-cache", "fp8"},
                 new String[] {"2", "Missing required option: '--prompt=TEXT'", "--model", model, "--image", image});
     }
 

@@ -159,6 +159,9 @@ class ServeCommandTest {
         CliRunner.Result r = CliRunner.run("serve", "--model", MODEL, "--quant", "q3");
         assertEquals(1, r.exitCode());
         assertTrue(r.err().contains("--quant"), r.err());
+        r = CliRunner.run("serve", "--model", MODEL, "--kv-cache", "f16");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("--kv-cache"), r.err());
         r = CliRunner.run("serve", "--model", MODEL, "--allow-files", "/definitely/not/here");
         assertEquals(1, r.exitCode());
         assertTrue(r.err().contains("--allow-files"), r.err());
