@@ -30,9 +30,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--quant", defaultValue = "none", description = "Weight format: none (as stored), q8 or q4 (default: ${DEFAULT-VALUE}).")
     String quant;
 
-    @Option(names = "--kv-cache", paramLabel = "f32|bf16", defaultValue = "f32",
-            description = "KV cache precision: f32 (as the reference) or bf16 (default: ${DEFAULT-VALUE}).")
-    String kvCache;
+    @Mixin
+    KvCacheOption kvCache;
 
     @Option(names = "--prompt-tokens", defaultValue = "270", description = "Prompt length including image tokens (default: ${DEFAULT-VALUE}).")
     int promptTokens;
@@ -58,7 +57,7 @@ final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CliException("--quant: " + e.getMessage());
         }
-        var kvPrecision = WeightOptions.parseKvCache(kvCache);
+        var kvPrecision = kvCache.precision();
         ModelSource source = model.source();
         if (runs < 1 || newTokens < 1) throw new CliException("--runs and --new-tokens must be at least 1");
         for (int b : batchSizes) if (b < 1 || b > 256) throw new CliException("--batch-sizes must be between 1 and 256, got " + b);

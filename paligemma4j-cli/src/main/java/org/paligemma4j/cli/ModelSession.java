@@ -31,7 +31,7 @@ final class ModelSession implements AutoCloseable {
     /** Opens the model in the --quant format with the --adapter applied and the --kv-cache precision. */
     static ModelSession open(ModelSource source, WeightOptions weights, OutputOptions output) throws IOException {
         long t0 = System.nanoTime();
-        var kvCache = weights.kvCache();
+        var kvCache = weights.kvCache.precision();
         PaliGemma model = ModelLoading.open(source, weights.adapter, output.verbose, weights.format()).withKvCache(kvCache);
         return new ModelSession(model, (System.nanoTime() - t0) / 1e9, output);
     }

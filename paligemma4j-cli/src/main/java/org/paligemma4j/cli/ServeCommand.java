@@ -12,6 +12,7 @@ import org.paligemma4j.server.ServerOptions;
 import org.paligemma4j.tasks.MaskDecoder;
 import org.paligemma4j.tensor.WeightFormat;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
@@ -41,10 +42,8 @@ final class ServeCommand implements Callable<Integer> {
             description = "Weight format while serving: none (as stored), q8 or q4 (default: ${DEFAULT-VALUE}).")
     String quant;
 
-    @Option(names = "--kv-cache", paramLabel = "f32|bf16", defaultValue = "f32",
-            description = "KV cache precision: f32 (as the reference) or bf16 (half the cache memory per request; results differ "
-                    + "slightly) (default: ${DEFAULT-VALUE}).")
-    String kvCache;
+    @Mixin
+    KvCacheOption kvCache;
 
     @Option(names = "--host", paramLabel = "ADDR", defaultValue = "127.0.0.1",
             description = "Interface to listen on (default: ${DEFAULT-VALUE}, this machine only; 0.0.0.0 exposes the server).")
@@ -109,7 +108,7 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CliException("--quant: " + e.getMessage());
         }
-        var kvPrecision = WeightOptions.parseKvCache(kvCache);
+        var kvPrecision = kvCache.precision();
         ModelOptions modelOptions = new ModelOptions();
         modelOptions.model = model;
         modelOptions.threads = threads;

@@ -1,8 +1,8 @@
 package org.paligemma4j.cli;
 
 import java.nio.file.Path;
-import org.paligemma4j.model.KvCachePrecision;
 import org.paligemma4j.tensor.WeightFormat;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -18,23 +18,8 @@ final class WeightOptions {
             description = "Weight format: none (as stored), or q8/q4 (int8/int4, quantized while loading) (default: ${DEFAULT-VALUE}).")
     String quant;
 
-    @Option(names = "--kv-cache", paramLabel = "f32|bf16", defaultValue = "f32",
-            description = "KV cache precision: f32 (as the reference) or bf16 (half the memory and the bytes each decode step "
-                    + "reads at long prompts; results differ slightly) (default: ${DEFAULT-VALUE}).")
-    String kvCache;
-
-    /** The --kv-cache precision; a wrong name is a one-line error. */
-    KvCachePrecision kvCache() {
-        return parseKvCache(kvCache);
-    }
-
-    static KvCachePrecision parseKvCache(String name) {
-        try {
-            return KvCachePrecision.parse(name);
-        } catch (IllegalArgumentException e) {
-            throw new CliException("--kv-cache: " + e.getMessage());
-        }
-    }
+    @Mixin
+    KvCacheOption kvCache;
 
     /** The --quant format; a wrong name is a one-line error. */
     WeightFormat format() {

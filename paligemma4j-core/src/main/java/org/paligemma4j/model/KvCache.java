@@ -135,10 +135,6 @@ public final class KvCache {
         }
     }
 
-    int stride() {
-        return stride;
-    }
-
     /**
      * Stores the keys and values of {@code tokens} positions from {@code position} on in {@code layer}:
      * {@code tokens·stride} floats of {@code k} from {@code kOffset} and of {@code v} from {@code vOffset}.

@@ -2,11 +2,8 @@ package org.paligemma4j.tensor;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -464,15 +461,6 @@ public final class Attention {
         for (; j < hi; j++) scores[so + j] = dot(q, qo, keys, j * kvStride + headOffset, headDim);
     }
 
-    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
-
-    /** {@link #L} bfloat16 values from {@code a[i…]} as float32, widened in registers (a bfloat16 is a float32's top half). */
-    private static FloatVector widen(short[] a, int i) {
-        return ((IntVector) ShortVector.fromArray(S, a, i).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
-                .reinterpretAsFloats();
-    }
-
     /**
      * {@link #scoresByDots} over bfloat16 keys, widened as they are loaded: the same products summed in the same
      * order, so the scores are those of float32 keys holding the widened values. Its own loop, not a shared one
@@ -487,10 +475,10 @@ public final class Attention {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             for (int d = 0; d < vectorDim; d += L) {
                 FloatVector qv = FloatVector.fromArray(F, q, qo + d);
-                a0 = qv.fma(widen(keys, k0 + d), a0);
-                a1 = qv.fma(widen(keys, k1 + d), a1);
-                a2 = qv.fma(widen(keys, k2 + d), a2);
-                a3 = qv.fma(widen(keys, k3 + d), a3);
+                a0 = qv.fma(HalfFloats.widenBf16(keys, k0 + d), a0);
+                a1 = qv.fma(HalfFloats.widenBf16(keys, k1 + d), a1);
+                a2 = qv.fma(HalfFloats.widenBf16(keys, k2 + d), a2);
+                a3 = qv.fma(HalfFloats.widenBf16(keys, k3 + d), a3);
             }
             float s0 = Ops.sumLanes(a0), s1 = Ops.sumLanes(a1), s2 = Ops.sumLanes(a2), s3 = Ops.sumLanes(a3);
             for (int d = vectorDim; d < headDim; d++) {
@@ -507,7 +495,7 @@ public final class Attention {
         for (; j < hi; j++) {
             int k0 = j * kvStride + headOffset;
             FloatVector acc = FloatVector.zero(F);
-            for (int d = 0; d < vectorDim; d += L) acc = FloatVector.fromArray(F, q, qo + d).fma(widen(keys, k0 + d), acc);
+            for (int d = 0; d < vectorDim; d += L) acc = FloatVector.fromArray(F, q, qo + d).fma(HalfFloats.widenBf16(keys, k0 + d), acc);
             float sum = Ops.sumLanes(acc);
             for (int d = vectorDim; d < headDim; d++) sum += q[qo + d] * HalfFloats.bf16ToFloat(keys[k0 + d]);
             scores[so + j] = sum;
@@ -525,10 +513,10 @@ public final class Attention {
             int r0 = j * kvStride + headOffset, r1 = r0 + kvStride, r2 = r1 + kvStride, r3 = r2 + kvStride;
             for (int d = 0; d < vectorDim; d += L) {
                 FloatVector acc = FloatVector.fromArray(F, out, oo + d);
-                acc = widen(values, r0 + d).fma(p0, acc);
-                acc = widen(values, r1 + d).fma(p1, acc);
-                acc = widen(values, r2 + d).fma(p2, acc);
-                acc = widen(values, r3 + d).fma(p3, acc);
+                acc = HalfFloats.widenBf16(values, r0 + d).fma(p0, acc);
+                acc = HalfFloats.widenBf16(values, r1 + d).fma(p1, acc);
+                acc = HalfFloats.widenBf16(values, r2 + d).fma(p2, acc);
+                acc = HalfFloats.widenBf16(values, r3 + d).fma(p3, acc);
                 acc.intoArray(out, oo + d);
             }
             for (int d = vectorDim; d < headDim; d++) {
@@ -541,7 +529,7 @@ public final class Attention {
             FloatVector pj = FloatVector.broadcast(F, p[po + j]);
             int row = j * kvStride + headOffset;
             for (int d = 0; d < vectorDim; d += L) {
-                widen(values, row + d).fma(pj, FloatVector.fromArray(F, out, oo + d)).intoArray(out, oo + d);
+                HalfFloats.widenBf16(values, row + d).fma(pj, FloatVector.fromArray(F, out, oo + d)).intoArray(out, oo + d);
             }
             for (int d = vectorDim; d < headDim; d++) out[oo + d] = Math.fma(HalfFloats.bf16ToFloat(values[row + d]), p[po + j], out[oo + d]);
         }

@@ -76,16 +76,21 @@ public final class HalfFloats {
         for (; i < n; i++) dst[dstOffset + i] = floatToBf16(src[srcOffset + i]);
     }
 
+    /**
+     * The {@code FloatVector.SPECIES_PREFERRED.length()} bfloat16 values from {@code a[i…]} as a float32 vector,
+     * widened in registers (the kernels that read bfloat16 arrays load through this).
+     */
+    static FloatVector widenBf16(short[] a, int i) {
+        return ((IntVector) ShortVector.fromArray(S, a, i).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+                .reinterpretAsFloats();
+    }
+
     /** {@code dst[d…] = bf16ToFloat(src[s…])} for {@code n} elements. */
     public static void widenBf16(short[] src, int srcOffset, float[] dst, int dstOffset, int n) {
         java.util.Objects.checkFromIndexSize(srcOffset, n, src.length);
         java.util.Objects.checkFromIndexSize(dstOffset, n, dst.length);
         int i = 0;
-        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-            ShortVector s = ShortVector.fromArray(S, src, srcOffset + i);
-            ((IntVector) s.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
-                    .intoArray(dst, dstOffset + i);
-        }
+        for (int upper = F.loopBound(n); i < upper; i += F.length()) widenBf16(src, srcOffset + i).intoArray(dst, dstOffset + i);
         for (; i < n; i++) dst[dstOffset + i] = bf16ToFloat(src[srcOffset + i]);
     }
 }
