@@ -245,6 +245,26 @@ class SceneDatasetTest {
         }
     }
 
+    /** The reading order never hinges on a pixel or two: every two objects' centres are at least 1/16 of the side apart. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {112, 224})
+    void objectsCentresAreFarEnoughApartThatTheirReadingOrderIsPlain(int size) {
+        SceneGenerator g = new SceneGenerator(size, SceneGenerator.Style.LARGE);
+        assertEquals(2 * size / 16, g.minCentreGapTwice(), "half a 14-pixel patch at 112");
+        int multi = 0;
+        for (int i = 0; i < 400; i++) {
+            List<SceneObject> objects = g.draw(5, i).scene().objects();
+            if (objects.size() > 1) multi++;
+            for (int a = 0; a < objects.size(); a++) {
+                for (int b = a + 1; b < objects.size(); b++) {
+                    double gapPixels = SceneGenerator.centreGapTwice(objects.get(a), objects.get(b)) / 2.0;
+                    assertTrue(gapPixels >= size / 16.0, "scene " + i + ": centres " + gapPixels + " px apart");
+                }
+            }
+        }
+        assertTrue(multi > 250, "most scenes still hold several objects: " + multi + " of 400");
+    }
+
     @Test
     void anUnknownStyleIsRefusedByName() {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
