@@ -12,7 +12,7 @@ import org.paligemma4j.tasks.PixelBox;
  * the prompt format adds) and the exact target text (the suffix).
  *
  * <ul>
- *   <li>{@code caption en} → {@code a red circle, an orange star and a green square with the word CAT}: objects in
+ *   <li>{@code caption en} → {@code a red circle, a blue star and a green square with the word CAT}: objects in
  *       {@link Scene#READING_ORDER} (left to right by box centre, then top to bottom).</li>
  *   <li>{@code answer en how many circles are there?} → {@code 2} (a digit, 0 for an absent shape).</li>
  *   <li>{@code answer en what colour is the star?} → {@code blue}, asked only of a shape the scene holds once.</li>
@@ -28,11 +28,7 @@ public final class SceneTasks {
     /** One training example of a scene. */
     public record Example(String task, String prefix, String suffix) {}
 
-    /**
-     * Every word the prompts and targets use, apart from the OCR words and {@code <loc>} tokens. The article "an" is
-     * not listed: the pieces on the way to "and" spell it ({@code ▁} and {@code an}), and listing it would change the
-     * tokenizer the demo model was trained with.
-     */
+    /** Every word the prompts and targets use, apart from the OCR words and {@code <loc>} tokens. */
     public static List<String> vocabulary() {
         List<String> words = new ArrayList<>(List.of("caption", "en", "answer", "how", "many", "are", "there", "what",
                 "colour", "is", "the", "ocr", "detect", "a", "and", "with", "word", ";"));
@@ -62,16 +58,10 @@ public final class SceneTasks {
     }
 
     public static String caption(Scene scene) {
-        List<String> parts = scene.objectsInReadingOrder().stream().map(o -> article(o.label()) + " " + o.label()).toList();
+        List<String> parts = scene.objectsInReadingOrder().stream().map(o -> "a " + o.label()).toList();
         String list = parts.size() == 1 ? parts.get(0)
                 : String.join(", ", parts.subList(0, parts.size() - 1)) + " and " + parts.get(parts.size() - 1);
         return scene.word() == null ? list : list + " with the word " + scene.word();
-    }
-
-    /** "an" before a vowel ("an orange star"), else "a": every label starts with a colour word, none with a silent or
-     * sounded-as-consonant vowel. */
-    static String article(String label) {
-        return "aeiou".indexOf(label.charAt(0)) >= 0 ? "an" : "a";
     }
 
     /** Half the time {@code detect <colour> <shape>} of an object's label, else {@code detect <shape> ; <shape>} of the classes present. */
