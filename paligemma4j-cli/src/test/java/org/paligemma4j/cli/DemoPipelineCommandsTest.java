@@ -132,9 +132,16 @@ class DemoPipelineCommandsTest {
         Path half = tmp.resolve("bf16");
         CliRunner.Result r = CliRunner.run("convert", "--model", model.toString(), "--out", half.toString(), "--dtype", "bf16");
         assertEquals(0, r.exitCode(), r.err());
-        for (String file : List.of("config.json", "tokenizer.model", "tokenizer_config.json", "preprocessor_config.json")) {
+        for (String file : List.of("tokenizer.model", "tokenizer_config.json", "preprocessor_config.json")) {
             assertArrayEquals(Files.readAllBytes(model.resolve(file)), Files.readAllBytes(half.resolve(file)), file);
         }
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var before = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(model.resolve("config.json").toFile());
+        var after = json.readTree(half.resolve("config.json").toFile());
+        assertEquals("float32", before.get("torch_dtype").asText());
+        assertEquals("bfloat16", after.get("torch_dtype").asText(), "the config declares the stored type");
+        before.put("torch_dtype", "bfloat16");
+        assertEquals(before, after, "and keeps every other setting");
         try (SafetensorsFile from = SafetensorsFile.open(model.resolve("model.safetensors"));
              SafetensorsFile to = SafetensorsFile.open(half.resolve("model.safetensors"))) {
             assertEquals(from.tensors().keySet(), to.tensors().keySet());

@@ -16,8 +16,9 @@ import org.paligemma4j.tensor.HalfFloats;
 /**
  * Copies a Hugging Face model directory with its floating-point tensors stored in another element type (e.g. the
  * float32 checkpoint a training run writes, as bf16 for publishing at half the size). Tensor names, shapes, the order
- * of the tensors, the files' metadata and every other file (config, tokenizer, processor) are kept; integer tensors
- * are copied as they are. bf16 and f16 are rounded to nearest, ties to even, as PyTorch's {@code tensor.to(dtype)}.
+ * of the tensors, the files' metadata and every other file (tokenizer, processor) are kept; integer tensors are copied
+ * as they are. The config keeps every setting but the dtype it declares ({@code torch_dtype}, or {@code dtype} as newer
+ * Transformers write it), which names the new element type, so that loading it "auto" gives the stored type. bf16 and f16 are rounded to nearest, ties to even, as PyTorch's {@code tensor.to(dtype)}.
  */
 public final class CheckpointConversion {
     private CheckpointConversion() {}
@@ -47,6 +48,7 @@ public final class CheckpointConversion {
             String name = f.getFileName().toString();
             if (name.endsWith(".safetensors")) continue;
             if (name.endsWith(".safetensors.index.json")) writeIndex(f, target.resolve(name), total);
+            else if (name.equals("config.json")) writeConfig(f, target.resolve(name), dtype);
             else Files.copy(f, target.resolve(name), StandardCopyOption.REPLACE_EXISTING);
         }
         return total;
@@ -91,6 +93,46 @@ public final class CheckpointConversion {
     }
 
     /** A sharded checkpoint's index: the same weight map, its {@code metadata.total_size} the new total. */
+    /** The config with its declared dtype, at the top and in any sub-config that declares one, set to {@code dtype}. */
+    private static void writeConfig(Path from, Path to, DType dtype) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        JsonNode config;
+        try {
+            config = json.readTree(from.toFile());
+        } catch (IOException e) {
+            throw new IOException(from + ": not a readable config: " + e.getMessage(), e);
+        }
+        if (!(config instanceof ObjectNode root)) throw new IOException(from + ": not a JSON object");
+        String name = torchName(dtype);
+        boolean declared = declareDtype(root, name);
+        if (!declared) root.put("torch_dtype", name);
+        root.properties().forEach(e -> {
+            if (e.getValue() instanceof ObjectNode sub && sub.has("model_type")) declareDtype(sub, name);
+        });
+        json.writerWithDefaultPrettyPrinter().writeValue(to.toFile(), root);
+    }
+
+    private static boolean declareDtype(ObjectNode config, String name) {
+        boolean declared = false;
+        for (String key : List.of("torch_dtype", "dtype")) {
+            if (config.has(key)) {
+                config.put(key, name);
+                declared = true;
+            }
+        }
+        return declared;
+    }
+
+    /** PyTorch's name of an element type, as Hugging Face configs write it. */
+    static String torchName(DType dtype) {
+        return switch (dtype) {
+            case F32 -> "float32";
+            case BF16 -> "bfloat16";
+            case F16 -> "float16";
+            default -> throw new IllegalArgumentException("no PyTorch dtype name for " + dtype);
+        };
+    }
+
     private static void writeIndex(Path from, Path to, long totalBytes) throws IOException {
         ObjectMapper json = new ObjectMapper();
         JsonNode index;
