@@ -4,7 +4,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -18,11 +17,10 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
-import org.paligemma4j.io.DType;
-import org.paligemma4j.io.SafeTensor;
 import org.paligemma4j.tensor.FloatMatrix;
 import org.paligemma4j.tensor.HalfFloats;
 import org.paligemma4j.tensor.ScalarKernels;
+import org.paligemma4j.tensor.StoredType;
 import org.paligemma4j.tensor.WeightFormat;
 
 /**
@@ -62,9 +60,9 @@ public class MatmulBenchmark {
     public void setup() {
         SplittableRandom random = new SplittableRandom(1);
         boolean f32 = format.equals("f32");
-        DType dtype = f32 ? DType.F32 : DType.BF16;
+        StoredType dtype = f32 ? StoredType.F32 : StoredType.BF16;
         int size = rows * cols;
-        ByteBuffer b = ByteBuffer.allocate(size * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(size * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < size; i++) {
             float v = (float) (random.nextDouble() - 0.5) / 20;
             if (f32) b.putFloat(v);
@@ -72,13 +70,12 @@ public class MatmulBenchmark {
         }
         MemorySegment weights = Arena.ofAuto().allocate(b.capacity(), 64);
         weights.copyFrom(MemorySegment.ofArray(b.array()));
-        SafeTensor t = new SafeTensor("w", dtype, new long[] {rows, cols}, weights, Path.of("bench"));
         WeightFormat wf = switch (format) {
             case "q8" -> WeightFormat.Q8;
             case "q4" -> WeightFormat.Q4;
             default -> WeightFormat.AS_STORED;
         };
-        matrix = FloatMatrix.of(t, wf);
+        matrix = FloatMatrix.mapped("w", rows, cols, dtype, weights).inFormat(wf);
         x = new float[tokens * cols];
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextDouble();
         y = new float[tokens * rows];

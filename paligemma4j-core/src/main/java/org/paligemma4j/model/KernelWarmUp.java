@@ -3,13 +3,10 @@ package org.paligemma4j.model;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.paligemma4j.io.DType;
-import org.paligemma4j.io.SafeTensor;
 import org.paligemma4j.tensor.Attention;
 import org.paligemma4j.tensor.AttentionMask;
 import org.paligemma4j.tensor.BF16Matrix;
@@ -22,6 +19,7 @@ import org.paligemma4j.tensor.Ops;
 import org.paligemma4j.tensor.Product;
 import org.paligemma4j.tensor.Q4Matrix;
 import org.paligemma4j.tensor.Q8Matrix;
+import org.paligemma4j.tensor.StoredType;
 import org.paligemma4j.tensor.WeightFormat;
 
 /**
@@ -92,8 +90,8 @@ final class KernelWarmUp {
         WeightFormat format = w instanceof Q8Matrix ? WeightFormat.Q8 : w instanceof Q4Matrix ? WeightFormat.Q4 : WeightFormat.AS_STORED;
         if (format == WeightFormat.AS_STORED && !(w instanceof MappedMatrix)) return null;
         // Quantized formats are made from a float32 source, as at load.
-        DType dtype = w instanceof BF16Matrix ? DType.BF16 : w instanceof F16Matrix ? DType.F16 : DType.F32;
-        MemorySegment data = arena.allocate((long) rows * cols * dtype.byteSize(), 64);
+        StoredType dtype = w instanceof BF16Matrix ? StoredType.BF16 : w instanceof F16Matrix ? StoredType.F16 : StoredType.F32;
+        MemorySegment data = arena.allocate((long) rows * cols * dtype.bytes(), 64);
         SplittableRandom random = new SplittableRandom(rows);
         for (int i = 0; i < rows * cols; i++) {
             float value = (float) (random.nextDouble() - 0.5) / 10;
@@ -103,6 +101,6 @@ final class KernelWarmUp {
                 default -> data.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, value);
             }
         }
-        return FloatMatrix.of(new SafeTensor("warm-up", dtype, new long[] {rows, cols}, data, Path.of("warm-up")), format);
+        return FloatMatrix.mapped("warm-up", rows, cols, dtype, data).inFormat(format);
     }
 }

@@ -27,7 +27,7 @@ final class Linear {
      */
     static FloatMatrix matrix(ModelWeights w, String name, WeightFormat format) {
         ModelWeights.StoredQuantized q = w.quantized(name);
-        if (q == null) return FloatMatrix.of(w.get(name), format);
+        if (q == null) return WeightMatrices.of(w.get(name), format);
         String tensor = q.weights().name();
         String base = tensor.substring(0, tensor.length() - ModelWeights.Q8.length());
         return q.format() == WeightFormat.Q8

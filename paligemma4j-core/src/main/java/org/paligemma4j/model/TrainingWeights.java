@@ -34,7 +34,7 @@ final class TrainingWeights {
     /** A weight matrix: a float32 copy with a gradient when trained, else the mapped tensor. */
     MatrixParam matrix(String name) {
         SafeTensor t = weights.get(name);
-        FloatMatrix mapped = FloatMatrix.of(t);
+        FloatMatrix mapped = WeightMatrices.of(t);
         if (!trainable.test(name)) return new MatrixParam(mapped, null);
         Param p = register(new Param(name, t.shape(), t.toFloatArray(), true));
         return new MatrixParam(new ArrayMatrix(name, p.value(), mapped.rows(), mapped.cols()), p);

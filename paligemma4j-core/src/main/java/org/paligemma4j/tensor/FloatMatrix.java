@@ -5,7 +5,6 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.paligemma4j.io.SafeTensor;
 
 /**
  * A weight matrix {@code W[rows][cols]} (PyTorch's {@code [out, in]}) read in place from mapped memory,
@@ -31,27 +30,33 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
         this.cols = cols;
     }
 
-    /** A tensor viewed as a matrix in the given weight format (quantized formats copy and quantize it). */
-    public static FloatMatrix of(SafeTensor t, WeightFormat format) {
-        if (format == WeightFormat.AS_STORED) return of(t);
-        // Quantizing releases the stored copy's pages as it goes (see release).
-        return format == WeightFormat.Q8 ? Q8Matrix.quantize(of(t)) : Q4Matrix.quantize(of(t));
+    /**
+     * A matrix read in place from {@code data}: {@code rows × cols} elements of {@code type}, row-major, little-endian
+     * (as safetensors files store them). The matrix keeps a reference to {@code data}, which must outlive it.
+     */
+    public static FloatMatrix mapped(String name, int rows, int cols, StoredType type, MemorySegment data) {
+        if (rows < 0 || cols < 0) throw new IllegalArgumentException(name + ": negative shape [" + rows + ", " + cols + "]");
+        long expected = (long) rows * cols * type.bytes();
+        if (data.byteSize() != expected) {
+            throw new IllegalArgumentException(name + ": [" + rows + ", " + cols + "] " + type + " needs " + expected
+                    + " bytes, the data has " + data.byteSize());
+        }
+        return switch (type) {
+            case F32 -> new F32Matrix(name, rows, cols, data);
+            case BF16 -> new BF16Matrix(name, rows, cols, data);
+            case F16 -> new F16Matrix(name, rows, cols, data);
+        };
     }
 
-    /** A tensor viewed as a matrix: the first dimension is rows, the rest flatten into columns. */
-    public static FloatMatrix of(SafeTensor t) {
-        if (t.rank() < 1) throw new IllegalArgumentException("tensor '" + t.name() + "' is a scalar, not a matrix");
-        long rows = t.dim(0);
-        long cols = t.rank() == 1 ? 1 : t.elementCount() / Math.max(1, rows);
-        if (rows > Integer.MAX_VALUE || cols > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("tensor '" + t.name() + "' " + t.shapeString() + " is too large");
-        }
-        return switch (t.dtype()) {
-            case F32 -> new F32Matrix(t.name(), (int) rows, (int) cols, t.data());
-            case BF16 -> new BF16Matrix(t.name(), (int) rows, (int) cols, t.data());
-            case F16 -> new F16Matrix(t.name(), (int) rows, (int) cols, t.data());
-            default -> throw new IllegalArgumentException("tensor '" + t.name() + "' has dtype " + t.dtype()
-                    + "; weights must be F32, BF16 or F16");
+    /**
+     * This matrix in {@code format}: itself for {@link WeightFormat#AS_STORED}, else a quantized copy (quantizing
+     * releases a mapped matrix's pages as it goes, see {@link #release}).
+     */
+    public FloatMatrix inFormat(WeightFormat format) {
+        return switch (format) {
+            case AS_STORED -> this;
+            case Q8 -> Q8Matrix.quantize(this);
+            case Q4 -> Q4Matrix.quantize(this);
         };
     }
 

@@ -50,6 +50,6 @@ class KernelWarmUpTest {
                 default -> data.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, v);
             }
         }
-        return FloatMatrix.of(new SafeTensor("w" + seed, dtype, new long[] {rows, cols}, data, Path.of("test")), format);
+        return WeightMatrices.of(new SafeTensor("w" + seed, dtype, new long[] {rows, cols}, data, Path.of("test")), format);
     }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.paligemma4j.io.DType;
 
 /**
  * Batched decode products give every token bit for bit what a lone decode step gives it, in every weight format,
@@ -24,9 +23,9 @@ class BatchedMatvecTest {
             "BF16, 65, 4100, 7", "BF16, 41, 2050, 2", "F16, 9, 33, 3", "F32, 35, 1030, 6", "Q8, 33, 2048, 6", "Q4, 35, 2048, 3"})
     void everyTokenOfABatchEqualsALoneDecodeStep(String format, int rows, int cols, int tokens) {
         FloatMatrix w = switch (format) {
-            case "Q8" -> Q8Matrix.quantize(KernelOracleTest.matrix(DType.F32, rows, cols, rows * 31L + cols));
-            case "Q4" -> Q4Matrix.quantize(KernelOracleTest.matrix(DType.F32, rows, cols, rows * 31L + cols));
-            default -> KernelOracleTest.matrix(DType.valueOf(format), rows, cols, rows * 31L + cols);
+            case "Q8" -> Q8Matrix.quantize(KernelOracleTest.matrix(StoredType.F32, rows, cols, rows * 31L + cols));
+            case "Q4" -> Q4Matrix.quantize(KernelOracleTest.matrix(StoredType.F32, rows, cols, rows * 31L + cols));
+            default -> KernelOracleTest.matrix(StoredType.valueOf(format), rows, cols, rows * 31L + cols);
         };
         float[] x = KernelOracleTest.vector(tokens * cols, tokens);
         float[] bias = KernelOracleTest.vector(rows, 5);
@@ -50,7 +49,7 @@ class BatchedMatvecTest {
     @ParameterizedTest(name = "{0} {1}x{2}")
     @CsvSource({"BF16, 9, 4500", "F32, 6, 4096", "F16, 13, 5003", "BF16, 8, 16384"})
     void wideRowsTakenFourAtATimeSumAsOneRowAlone(String format, int rows, int cols) {
-        FloatMatrix w = KernelOracleTest.matrix(DType.valueOf(format), rows, cols, rows * 17L + cols);
+        FloatMatrix w = KernelOracleTest.matrix(StoredType.valueOf(format), rows, cols, rows * 17L + cols);
         float[] x = KernelOracleTest.vector(cols, 9);
         float[] together = new float[rows], oneByOne = new float[rows];
         w.matvecRows(x, 0, together, 0, 0, rows, false);

@@ -6,12 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Path;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.paligemma4j.io.DType;
-import org.paligemma4j.io.SafeTensor;
 import org.paligemma4j.model.PrefixLmMask;
 import org.paligemma4j.model.SlidingWindowSemantics;
 
@@ -21,9 +18,9 @@ import org.paligemma4j.model.SlidingWindowSemantics;
  */
 class KernelOracleTest {
 
-    static FloatMatrix matrix(DType dtype, int rows, int cols, long seed) {
+    static FloatMatrix matrix(StoredType dtype, int rows, int cols, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
-        ByteBuffer b = ByteBuffer.allocate(rows * cols * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(rows * cols * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < rows * cols; i++) {
             float v = (float) (random.nextDouble() * 2 - 1);
             switch (dtype) {
@@ -32,8 +29,7 @@ class KernelOracleTest {
                 default -> b.putShort(HalfFloats.floatToF16(v));
             }
         }
-        SafeTensor t = new SafeTensor("w", dtype, new long[] {rows, cols}, MemorySegment.ofArray(b.array()), Path.of("test"));
-        return FloatMatrix.of(t);
+        return FloatMatrix.mapped("w", rows, cols, dtype, MemorySegment.ofArray(b.array()));
     }
 
     static float[] vector(int n, long seed) {
@@ -47,18 +43,18 @@ class KernelOracleTest {
     @CsvSource({"F32, 37, 48, 1", "BF16, 64, 1152, 1", "F16, 33, 72, 3", "BF16, 70, 104, 6", "F32, 96, 300, 8",
             "BF16, 64, 272, 13", "BF16, 31, 40, 20", "F32, 128, 600, 27", "BF16, 64, 300, 10", "F32, 32, 64, 11",
             "BF16, 40, 4700, 9", "F32, 33, 40, 1100", "BF16, 40, 4304, 300"})
-    void matmulMatchesScalarTwin(DType dtype, int rows, int cols, int tokens) {
+    void matmulMatchesScalarTwin(StoredType dtype, int rows, int cols, int tokens) {
         matchesScalarTwin(dtype, rows, cols, tokens, false);
     }
 
     /** The bias goes on after the full sum, whichever kernel runs (GEMM adds it per panel, streaming after the loop). */
     @ParameterizedTest(name = "{0} {1}x{2} x {3} tokens, with bias")
     @CsvSource({"BF16, 70, 104, 3", "F32, 33, 2500, 9", "BF16, 96, 300, 530"})
-    void matmulWithBiasMatchesScalarTwinPlusBias(DType dtype, int rows, int cols, int tokens) {
+    void matmulWithBiasMatchesScalarTwinPlusBias(StoredType dtype, int rows, int cols, int tokens) {
         matchesScalarTwin(dtype, rows, cols, tokens, true);
     }
 
-    private static void matchesScalarTwin(DType dtype, int rows, int cols, int tokens, boolean withBias) {
+    private static void matchesScalarTwin(StoredType dtype, int rows, int cols, int tokens, boolean withBias) {
         FloatMatrix w = matrix(dtype, rows, cols, rows * 31L + cols);
         float[] x = vector(tokens * cols, 5), fast = new float[tokens * rows], slow = new float[tokens * rows];
         float[] bias = withBias ? vector(rows, 11) : null;
@@ -95,7 +91,7 @@ class KernelOracleTest {
      */
     @ParameterizedTest(name = "{0} x {1} columns, {2} tokens")
     @CsvSource({"BF16, 72, 1", "F32, 300, 3", "BF16, 1152, 9", "F32, 40, 64", "BF16, 4400, 13"})
-    void productsSharingInputsMatchTheScalarTwinWithTheirEpilogues(DType dtype, int cols, int tokens) {
+    void productsSharingInputsMatchTheScalarTwinWithTheirEpilogues(StoredType dtype, int cols, int tokens) {
         int[] rows = {40, 33, 96};
         Epilogue[] epilogues = {Epilogue.STORE, Epilogue.ADD, Epilogue.GELU_TANH};
         float[] x = vector(tokens * cols, 3);
@@ -128,7 +124,7 @@ class KernelOracleTest {
     @ParameterizedTest(name = "{0} {1}x{2} x {3} tokens")
     @CsvSource({"Q8, 37, 48, 1", "Q8, 64, 4304, 1", "Q4, 33, 72, 1", "Q4, 64, 4304, 1", "Q8, 70, 104, 9", "Q4, 96, 300, 14", "Q4, 40, 100, 3", "Q4, 40, 100, 5"})
     void quantizedMatricesMatchTheirOwnScalarReadAndStayCloseToTheSource(WeightFormat format, int rows, int cols, int tokens) {
-        FloatMatrix source = matrix(DType.F32, rows, cols, rows + 7L * cols);
+        FloatMatrix source = matrix(StoredType.F32, rows, cols, rows + 7L * cols);
         FloatMatrix q = format == WeightFormat.Q8 ? Q8Matrix.quantize(source) : Q4Matrix.quantize(source);
         // Each weight within half its block's quantization step of the original: the step is max |w| / 127 for q8
         // and max |w| / 8 for q4, whose largest weight goes to −8; a q4 weight of the opposite sign beyond 7.5
@@ -186,5 +182,17 @@ class KernelOracleTest {
         Attention.attend(q, 1, positions - 1, k, v, heads, kvHeads, headDim, 0.1f, 0f, mask, whole);
         Attention.attendOneSplit(q, positions - 1, sharedK, sharedV, sharedRows, ownK, ownV, heads, kvHeads, headDim, 0.1f, 0f, mask, split);
         org.junit.jupiter.api.Assertions.assertArrayEquals(whole, split, 0f);
+    }
+
+    @org.junit.jupiter.api.Test
+    void aMappedMatrixNeedsExactlyItsShapesBytesAndViewsThemInPlace() {
+        MemorySegment data = MemorySegment.ofArray(new byte[3 * 4 * 2]);
+        data.setAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 5, HalfFloats.floatToBf16(1.5f));
+        FloatMatrix m = FloatMatrix.mapped("w", 3, 4, StoredType.BF16, data);
+        assertEquals(1.5f, m.get(1, 1));
+        assertTrue(m.inFormat(WeightFormat.AS_STORED) == m, "as stored is the matrix itself");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> FloatMatrix.mapped("w", 3, 4, StoredType.F32, data));
+        assertTrue(e.getMessage().contains("w") && e.getMessage().contains("48") && e.getMessage().contains("24"), e.getMessage());
     }
 }
