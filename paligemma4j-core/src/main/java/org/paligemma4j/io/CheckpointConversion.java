@@ -18,7 +18,8 @@ import org.paligemma4j.tensor.HalfFloats;
  * float32 checkpoint a training run writes, as bf16 for publishing at half the size). Tensor names, shapes, the order
  * of the tensors, the files' metadata and every other file (tokenizer, processor) are kept; integer tensors are copied
  * as they are. The config keeps every setting but the dtype it declares ({@code torch_dtype}, or {@code dtype} as newer
- * Transformers write it), which names the new element type, so that loading it "auto" gives the stored type. bf16 and f16 are rounded to nearest, ties to even, as PyTorch's {@code tensor.to(dtype)}.
+ * Transformers write it), which names the new element type, so that loading it with dtype "auto" gives the stored
+ * type. bf16 and f16 are rounded to nearest, ties to even, as PyTorch's {@code tensor.to(dtype)}.
  */
 public final class CheckpointConversion {
     private CheckpointConversion() {}
@@ -92,7 +93,6 @@ public final class CheckpointConversion {
         };
     }
 
-    /** A sharded checkpoint's index: the same weight map, its {@code metadata.total_size} the new total. */
     /** The config with its declared dtype, at the top and in any sub-config that declares one, set to {@code dtype}. */
     private static void writeConfig(Path from, Path to, DType dtype) throws IOException {
         ObjectMapper json = new ObjectMapper();
@@ -133,6 +133,7 @@ public final class CheckpointConversion {
         };
     }
 
+    /** A sharded checkpoint's index: the same weight map, its {@code metadata.total_size} the new total. */
     private static void writeIndex(Path from, Path to, long totalBytes) throws IOException {
         ObjectMapper json = new ObjectMapper();
         JsonNode index;
