@@ -24,6 +24,8 @@ import org.paligemma4j.tensor.HalfFloats;
 public final class CheckpointConversion {
     private CheckpointConversion() {}
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     /** The element types a checkpoint can be converted to. */
     public static final List<DType> TARGETS = List.of(DType.F32, DType.BF16, DType.F16);
 
@@ -95,13 +97,7 @@ public final class CheckpointConversion {
 
     /** The config with its declared dtype, at the top and in any sub-config that declares one, set to {@code dtype}. */
     private static void writeConfig(Path from, Path to, DType dtype) throws IOException {
-        ObjectMapper json = new ObjectMapper();
-        JsonNode config;
-        try {
-            config = json.readTree(from.toFile());
-        } catch (IOException e) {
-            throw new IOException(from + ": not a readable config: " + e.getMessage(), e);
-        }
+        JsonNode config = readJson(from, "config");
         if (!(config instanceof ObjectNode root)) throw new IOException(from + ": not a JSON object");
         String name = torchName(dtype);
         boolean declared = declareDtype(root, name);
@@ -109,7 +105,7 @@ public final class CheckpointConversion {
         root.properties().forEach(e -> {
             if (e.getValue() instanceof ObjectNode sub && sub.has("model_type")) declareDtype(sub, name);
         });
-        json.writerWithDefaultPrettyPrinter().writeValue(to.toFile(), root);
+        JSON.writerWithDefaultPrettyPrinter().writeValue(to.toFile(), root);
     }
 
     private static boolean declareDtype(ObjectNode config, String name) {
@@ -135,16 +131,18 @@ public final class CheckpointConversion {
 
     /** A sharded checkpoint's index: the same weight map, its {@code metadata.total_size} the new total. */
     private static void writeIndex(Path from, Path to, long totalBytes) throws IOException {
-        ObjectMapper json = new ObjectMapper();
-        JsonNode index;
-        try {
-            index = json.readTree(from.toFile());
-        } catch (IOException e) {
-            throw new IOException(from + ": not a readable index: " + e.getMessage(), e);
-        }
+        JsonNode index = readJson(from, "index");
         if (index instanceof ObjectNode o && o.get("metadata") instanceof ObjectNode m && m.has("total_size")) {
             m.put("total_size", totalBytes);
         }
-        json.writeValue(to.toFile(), index);
+        JSON.writeValue(to.toFile(), index);
+    }
+
+    private static JsonNode readJson(Path file, String what) throws IOException {
+        try {
+            return JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IOException(file + ": not a readable " + what + ": " + e.getMessage(), e);
+        }
     }
 }
