@@ -7,6 +7,7 @@ import org.paligemma4j.io.ModelWeights;
 import org.paligemma4j.io.TextConfig;
 import org.paligemma4j.tensor.FloatMatrix;
 import org.paligemma4j.tensor.Ops;
+import org.paligemma4j.tensor.ThreadBuffer;
 import org.paligemma4j.tensor.WeightFormat;
 
 /**
@@ -84,16 +85,9 @@ final class GemmaDecoder {
      * alive, each copying almost everything (448 px, `-Xlog:gc`: pauses of 100–420 ms that freed nothing).
      * Kept, they are promoted once and reused.
      */
-    private static final class Activations {
-        float[] normed = new float[0], q = normed, k = normed, v = normed, attended = normed, projected = normed, gate = normed,
-                up = normed;
-
-        static float[] atLeast(float[] buffer, int size) {
-            return buffer.length >= size ? buffer : new float[size];
-        }
-    }
-
-    private static final ThreadLocal<Activations> ACTIVATIONS = ThreadLocal.withInitial(Activations::new);
+    private static final ThreadBuffer NORMED = new ThreadBuffer(), Q = new ThreadBuffer(), K = new ThreadBuffer(),
+            V = new ThreadBuffer(), ATTENDED = new ThreadBuffer(), PROJECTED = new ThreadBuffer(), GATE = new ThreadBuffer(),
+            UP = new ThreadBuffer();
 
     /**
      * Runs {@code tokens} input embeddings {@code x [tokens, hidden]} at positions
@@ -111,16 +105,15 @@ final class GemmaDecoder {
         float attnCap = config.attnLogitSoftcap() == null ? 0f : config.attnLogitSoftcap().floatValue();
 
         // Every buffer below is overwritten before it is read; they may be longer than this call needs.
-        Activations a = ACTIVATIONS.get();
-        float[] normed = a.normed = Activations.atLeast(a.normed, tokens * hidden);
-        float[] q = a.q = Activations.atLeast(a.q, tokens * heads * headDim);
-        float[] k = a.k = Activations.atLeast(a.k, tokens * kvHeads * headDim);
-        float[] v = a.v = Activations.atLeast(a.v, tokens * kvHeads * headDim);
-        float[] attended = a.attended = Activations.atLeast(a.attended, tokens * heads * headDim);
-        float[] projected = a.projected = Activations.atLeast(a.projected, tokens * hidden);
+        float[] normed = NORMED.atLeast(tokens * hidden);
+        float[] q = Q.atLeast(tokens * heads * headDim);
+        float[] k = K.atLeast(tokens * kvHeads * headDim);
+        float[] v = V.atLeast(tokens * kvHeads * headDim);
+        float[] attended = ATTENDED.atLeast(tokens * heads * headDim);
+        float[] projected = PROJECTED.atLeast(tokens * hidden);
         int inner = tokens * config.intermediateSize();
-        float[] gate = a.gate = Activations.atLeast(a.gate, inner);
-        float[] up = a.up = Activations.atLeast(a.up, inner);
+        float[] gate = GATE.atLeast(inner);
+        float[] up = UP.atLeast(inner);
         float[][] cos = new float[tokens][headDim], sin = new float[tokens][headDim];
         for (int t = 0; t < tokens; t++) rope.tables(start + t, cos[t], sin[t]);
 

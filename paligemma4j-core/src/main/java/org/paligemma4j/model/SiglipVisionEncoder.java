@@ -9,6 +9,7 @@ import org.paligemma4j.tensor.Attention;
 import org.paligemma4j.tensor.AttentionMask;
 import org.paligemma4j.tensor.FloatMatrix;
 import org.paligemma4j.tensor.Ops;
+import org.paligemma4j.tensor.ThreadBuffer;
 import org.paligemma4j.tensor.WeightFormat;
 
 /**
@@ -63,6 +64,14 @@ final class SiglipVisionEncoder {
         }
     }
 
+    /**
+     * The encoder's activations, kept per thread from one image to the next (the hidden state it returns is new each
+     * time). Allocated per image, an 896 px image's (190 MB: 4,096 tokens × the MLP's 4,304) were copied by the young
+     * collections that ran while they were alive; kept, they are promoted once and reused, as the decoder's are.
+     */
+    private static final ThreadBuffer NORMED = new ThreadBuffer(), Q = new ThreadBuffer(), K = new ThreadBuffer(),
+            V = new ThreadBuffer(), ATTENDED = new ThreadBuffer(), HIDDEN = new ThreadBuffer();
+
     /** pixel values {@code [channels, size, size]} → last hidden state {@code [tokens, width]}, after the final LayerNorm. */
     float[] encode(float[] pixelValues) {
         int size = config.imageSize(), channels = config.numChannels();
@@ -80,9 +89,11 @@ final class SiglipVisionEncoder {
         float normEps = (float) config.layerNormEps();
         int heads = config.numAttentionHeads(), headDim = config.headDim();
         float scale = (float) Math.pow(headDim, -0.5);
-        float[] normed = new float[x.length], q = new float[x.length], k = new float[x.length], v = new float[x.length];
-        float[] attended = new float[x.length];
-        float[] hidden = new float[tokens * config.intermediateSize()];
+        // Per-thread buffers (see NORMED), overwritten before they are read, and possibly longer than needed.
+        float[] normed = NORMED.atLeast(x.length), q = Q.atLeast(x.length), k = K.atLeast(x.length), v = V.atLeast(x.length);
+        float[] attended = ATTENDED.atLeast(x.length);
+        int hiddenSize = tokens * config.intermediateSize();
+        float[] hidden = HIDDEN.atLeast(hiddenSize);
         AttentionMask everyone = AttentionMask.full(tokens);
         for (Block b : blocks) {
             Ops.layerNorm(x, normed, tokens, width, b.norm1Weight, b.norm1Bias, normEps);
@@ -98,7 +109,7 @@ final class SiglipVisionEncoder {
             if (b.fc1.adapted()) { // the adapter's share goes in before the GELU, which the GEMM otherwise applies
                 FloatMatrix.matmulAll(normed, tokens, b.fc1.into(hidden));
                 b.fc1.addAdapter(normed, tokens, hidden);
-                for (int i = 0; i < hidden.length; i++) hidden[i] = Ops.geluTanh(hidden[i]);
+                for (int i = 0; i < hiddenSize; i++) hidden[i] = Ops.geluTanh(hidden[i]);
             } else {
                 FloatMatrix.matmulAll(normed, tokens, b.fc1.geluInto(hidden));
             }
