@@ -1,8 +1,10 @@
 package org.paligemma4j.model;
 
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import org.paligemma4j.tensor.Ops;
 
 /**
  * Where a backward pass adds the parameters' gradients: into each parameter's own gradient
@@ -41,11 +43,9 @@ final class Gradients {
     /** Adds every buffer into its parameter's own gradient and zeroes the buffer. */
     void addToOwnAndClear() {
         for (Map.Entry<Param, float[]> e : buffers.entrySet()) {
-            float[] own = e.getKey().grad(), buffer = e.getValue();
-            for (int i = 0; i < buffer.length; i++) {
-                own[i] += buffer[i];
-                buffer[i] = 0f;
-            }
+            float[] buffer = e.getValue();
+            Ops.add(e.getKey().grad(), buffer, buffer.length);
+            Arrays.fill(buffer, 0f);
         }
     }
 }
