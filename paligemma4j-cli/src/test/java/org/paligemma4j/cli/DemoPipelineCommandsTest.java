@@ -2,6 +2,7 @@ package org.paligemma4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -191,6 +192,17 @@ class DemoPipelineCommandsTest {
         assertEquals(0, train.exitCode(), train.err());
         assertEquals(2, Files.readAllLines(out.resolve("training_log.jsonl")).size());
         assertTrue(Files.isRegularFile(out.resolve("checkpoint-1/parameters.safetensors")));
+
+        // Continuing from that run's output: the new run keeps its own log, not a copy of the earlier one's.
+        Files.writeString(out.resolve("metrics.jsonl"), "{\"step\":1}\n");
+        Path next = tmp.resolve("next");
+        CliRunner.Result more = CliRunner.run("train", "--model", out.toString(), "--data", data.resolve("data.jsonl").toString(),
+                "--full", "--lr", "1e-3", "--batch-size", "2", "--steps", "1", "--out", next.toString());
+        assertEquals(0, more.exitCode(), more.err());
+        assertEquals(1, Files.readAllLines(next.resolve("training_log.jsonl")).size(), "this run's one step");
+        assertEquals(2, Files.readAllLines(next.resolve("training_log.csv")).size(), "header and this run's step");
+        assertFalse(Files.exists(next.resolve("metrics.jsonl")), "the earlier run's metrics stay with it");
+        assertTrue(Files.isRegularFile(next.resolve("tokenizer.model")) && Files.isRegularFile(next.resolve("config.json")));
 
         // Perfect answers score 100 on every task; answers that say nothing score 0.
         List<String> perfect = Files.readAllLines(data.resolve("data.jsonl")).stream()

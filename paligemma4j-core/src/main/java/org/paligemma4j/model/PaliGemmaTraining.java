@@ -388,17 +388,28 @@ public final class PaliGemmaTraining implements AutoCloseable {
     }
 
     /**
+     * Files a training run writes beside its model (the log, as JSON lines and CSV, the loss curve, per-checkpoint
+     * metrics). A model trained from an earlier run's output directory must not get that run's copies: they would
+     * replace this run's own.
+     */
+    private static final java.util.Set<String> RUN_OUTPUTS = java.util.Set.of("training_log.jsonl", "training_log.csv",
+            "loss_curve.png", "metrics.jsonl");
+
+    /**
      * Writes the model with its trained tensors into {@code dir} as a Hugging Face checkpoint: every file of
-     * the original directory but the weights, and one {@code model.safetensors} with every tensor under its
-     * original name, the trained ones as float32 master values, the frozen ones as stored. An adapter is
-     * not folded in (see {@code merge-adapter}).
+     * the original directory but the weights and an earlier run's outputs ({@link #RUN_OUTPUTS}), and one
+     * {@code model.safetensors} with every tensor under its original name, the trained ones as float32 master
+     * values, the frozen ones as stored. An adapter is not folded in (see {@code merge-adapter}).
      */
     public void saveModel(Path dir) throws IOException {
         java.nio.file.Files.createDirectories(dir);
         try (var files = java.nio.file.Files.list(checkpoint.directory())) {
             for (Path f : files.toList()) {
                 String name = f.getFileName().toString();
-                if (!java.nio.file.Files.isRegularFile(f) || name.endsWith(".safetensors") || name.equals(Checkpoint.INDEX_FILE)) continue;
+                if (!java.nio.file.Files.isRegularFile(f) || name.endsWith(".safetensors") || name.equals(Checkpoint.INDEX_FILE)
+                        || RUN_OUTPUTS.contains(name)) {
+                    continue;
+                }
                 java.nio.file.Files.copy(f, dir.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
         }
