@@ -31,7 +31,8 @@ import org.paligemma4j.tensor.WeightFormat;
  * native memory, as a mapped checkpoint does.
  *
  * <p>Run after {@code mvn package}: {@code java -cp 'paligemma4j-bench/target/paligemma4j-bench.jar:paligemma4j-bench/target/lib/*'
- * org.openjdk.jmh.Main MatmulBenchmark -jvmArgsAppend -Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0}.
+ * org.openjdk.jmh.Main MatmulBenchmark -jvmArgsAppend "--add-modules jdk.incubator.vector -Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0"}
+ * (a command-line {@code -jvmArgsAppend} replaces the annotation's, so it must name the module again).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
