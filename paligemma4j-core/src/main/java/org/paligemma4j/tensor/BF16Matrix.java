@@ -40,8 +40,8 @@ public final class BF16Matrix extends MappedMatrix {
     /**
      * bf16's own decode task, so that the JIT compiles this class's loop with this format's load alone. Through the
      * shared {@link FloatMatrix#matvecRows}, the load's call site also sees the other formats of a process (SigLIP's
-     * and the attention's matrices), and the kernel ran at 43 GB/s of cache-resident weights in {@code bench} against
-     * 60–70 GB/s in a fresh process (AMD EPYC, 2 threads).
+     * and the attention's matrices), and the kernel ran at 28–54 GB/s of cache-resident weights in {@code bench} against
+     * 62–72 GB/s in a fresh process (AMD EPYC, 2 threads; 59–63 in bench with this kernel).
      */
     @Override
     Parallel.RangeBody matvecTask(float[] x, float[] y, boolean accumulate) {
@@ -116,5 +116,11 @@ public final class BF16Matrix extends MappedMatrix {
         put(y, yOffset + r + 1, sb, accumulate);
         put(y, yOffset + r + 2, sc, accumulate);
         put(y, yOffset + r + 3, sd, accumulate);
+    }
+
+    /** The batched decode kernels of {@link FloatMatrix}, compiled for bf16 alone like {@link #matvecTask}. */
+    @Override
+    Parallel.RangeBody matvecBatchTask(float[] x, int tokens, float[] y, boolean accumulate) {
+        return (from, to) -> matvecRowsBatched(x, tokens, y, from, to, accumulate);
     }
 }
