@@ -105,17 +105,7 @@ public final class BF16Matrix extends MappedMatrix {
         }
         float sa = Ops.sumLanes(a0.add(a1)), sb = Ops.sumLanes(b0.add(b1));
         float sc = Ops.sumLanes(c0.add(c1)), sd = Ops.sumLanes(d0.add(d1));
-        for (c = vectorCols; c < cols; c++) {
-            float xc = x[xOffset + c];
-            sa += get(r, c) * xc;
-            sb += get(r + 1, c) * xc;
-            sc += get(r + 2, c) * xc;
-            sd += get(r + 3, c) * xc;
-        }
-        put(y, yOffset + r, sa, accumulate);
-        put(y, yOffset + r + 1, sb, accumulate);
-        put(y, yOffset + r + 2, sc, accumulate);
-        put(y, yOffset + r + 3, sd, accumulate);
+        finishRowQuad(x, xOffset, y, yOffset, r, vectorCols, sa, sb, sc, sd, accumulate);
     }
 
     /** The batched decode kernels of {@link FloatMatrix}, compiled for bf16 alone like {@link #matvecTask}. */

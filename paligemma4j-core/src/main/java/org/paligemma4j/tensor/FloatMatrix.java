@@ -677,7 +677,16 @@ public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMat
         }
         float sa = Ops.sumLanes(a0.add(a1)), sb = Ops.sumLanes(b0.add(b1));
         float sc = Ops.sumLanes(c0.add(c1)), sd = Ops.sumLanes(d0.add(d1));
-        for (c = vectorCols; c < cols; c++) {
+        finishRowQuad(x, xOffset, y, yOffset, r, vectorCols, sa, sb, sc, sd, accumulate);
+    }
+
+    /**
+     * The end of {@link #matvecRowQuad}: the ragged columns from {@code from} on added one by one to the four rows'
+     * sums, as the one-row loop adds them, then the sums stored.
+     */
+    final void finishRowQuad(float[] x, int xOffset, float[] y, int yOffset, int r, int from, float sa, float sb, float sc,
+                             float sd, boolean accumulate) {
+        for (int c = from; c < cols; c++) {
             float xc = x[xOffset + c];
             sa += get(r, c) * xc;
             sb += get(r + 1, c) * xc;
