@@ -34,7 +34,9 @@ public final class Main implements Runnable {
     private static int reportFailure(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         PrintWriter err = cl.getErr();
         String message = switch (e) {
-            case java.nio.file.NoSuchFileException n -> n.getFile() + ": no such file";
+            // The reason, where the thrower gave one ("directory has no tokenizer.model or tokenizer.json"), says
+            // which file is missing when getFile() names the folder it was looked for in.
+            case java.nio.file.NoSuchFileException n -> n.getFile() + ": " + (n.getReason() != null ? n.getReason() : "no such file");
             case java.nio.file.AccessDeniedException a -> a.getFile() + ": permission denied";
             default -> e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         };

@@ -65,6 +65,19 @@ class GenerateCommandTest {
         assertTrue(new ObjectMapper().readTree(bf16.out()).get("ids").size() > 0, bf16.out());
     }
 
+    /** A checkpoint folder without its tokenizer: the error names the missing file, not just the folder. */
+    @Test
+    void aModelWithoutItsTokenizerIsNamedAsSuch(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws IOException {
+        java.nio.file.Path tiny = Fixtures.path("paligemma-tiny");
+        for (String file : new String[] {"config.json", "model.safetensors", "preprocessor_config.json"}) {
+            java.nio.file.Files.copy(tiny.resolve(file), dir.resolve(file));
+        }
+        CliRunner.Result r = CliRunner.run("generate", "--model", dir.toString(), "--image",
+                Fixtures.path("images", "shapes_text.png").toString(), "--prompt", "caption en");
+        assertEquals(1, r.exitCode(), r.err());
+        assertTrue(r.err().contains("no tokenizer.model or tokenizer.json"), r.err());
+    }
+
     @Test
     void samplingIsReproducibleForASeed() {
         String[] args = {"generate", "--model", Fixtures.path("paligemma2-tiny").toString(),
