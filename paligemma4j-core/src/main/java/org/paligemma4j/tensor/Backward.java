@@ -21,31 +21,20 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Backward {
     private Backward() {}
 
-    /** Floats of W's transposed column block that {@link #matmulInputGrad} multiplies at a time (4 MB). */
-    private static final int TRANSPOSED_BLOCK_FLOATS = 1 << 20;
-
     /**
      * Backward of {@code y = x·Wᵀ} (a linear layer, {@link FloatMatrix#matmul}) for the input:
      * {@code dX[t][c] += Σ_r dY[t][r]·W[r][c]}, x {@code [tokens, cols]}, dY {@code [tokens, rows]}.
      *
-     * <p>This is the forward product with W transposed, and as much work as the forward pass itself, so it
-     * runs on the forward's GEMM: a block of W's columns is transposed into a float32 matrix (the forward's
-     * packing routine, reading W in its stored format) and {@code dY} multiplied by it. Sums are float32
-     * like the forward's.
+     * <p>This is the forward product with W transposed, and as much work as the forward pass itself, so it runs on
+     * the forward's GEMM, over all threads, with W read in place as its transpose ({@link TransposedMatrix}) and the
+     * sums added straight into dX. Sums are float32 like the forward's.
      */
     public static void matmulInputGrad(FloatMatrix w, float[] dY, int tokens, float[] dX) {
-        int rows = w.rows(), cols = w.cols();
-        int block = Math.min(cols, Math.max(16, TRANSPOSED_BLOCK_FLOATS / rows / 16 * 16));
-        float[] transposed = new float[block * rows], product = new float[tokens * block];
-        for (int c0 = 0; c0 < cols; c0 += block) {
-            int width = Math.min(block, cols - c0);
-            // transposed[k·rows + r] = W[r][c0 + k]: the block of Wᵀ, rows × width → width × rows
-            w.packTransposed(0, rows, c0, width, transposed, rows);
-            new ArrayMatrix(w.name() + "ᵀ", transposed, width, rows).matmul(dY, tokens, product);
-            for (int t = 0; t < tokens; t++) {
-                for (int k = 0; k < width; k++) dX[t * cols + c0 + k] += product[t * width + k];
-            }
+        if (dX.length < (long) tokens * w.cols()) {
+            throw new IllegalArgumentException(w.name() + ": input gradient of [" + tokens + ", " + w.cols() + "] into "
+                    + dX.length + " floats");
         }
+        FloatMatrix.matmulAll(dY, tokens, new Product(new TransposedMatrix(w), dX, null, Epilogue.ADD));
     }
 
     /**

@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Most of the model's time is spent in {@link #matmul}: the vision encoder, the prefill and every
  * decode step are sequences of these products.
  */
-public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMatrix, ArrayMatrix {
+public abstract sealed class FloatMatrix permits MappedMatrix, BlockQuantizedMatrix, ArrayMatrix, TransposedMatrix {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int LANES = F.length();
     /** Tokens that share each loaded weight vector: four accumulators per row fit the register file. */

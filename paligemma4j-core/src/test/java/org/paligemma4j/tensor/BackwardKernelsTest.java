@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Random;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The backward kernels against their scalar twins ({@link ScalarBackward}) and, each of them, against
@@ -61,6 +63,27 @@ class BackwardKernelsTest {
         matmulGradientsMatchTheirScalarTwins(29, 66, 64);
         matmulGradientsMatchTheirScalarTwins(5, 8, 130);
         matmulGradientsMatchTheirScalarTwins(1, 3, 7);
+    }
+
+    /**
+     * Weights in a stored format, read in place as their transpose: the input gradient adds into what dX held, also
+     * when W has more rows than one column block of the packed GEMM (its sums then come in several blocks).
+     */
+    @ParameterizedTest
+    @CsvSource({"BF16, 4500, 40, 9", "F16, 70, 33, 12", "BF16, 64, 2048, 3", "F32, 5000, 17, 8"})
+    void inputGradientOfStoredWeightsAddsIntoDx(StoredType dtype, int rows, int cols, int tokens) {
+        FloatMatrix m = KernelOracleTest.matrix(dtype, rows, cols, rows + 7L * cols);
+        float[] dY = randoms(tokens * rows, 2), before = randoms(tokens * cols, 3);
+        float[] dX = before.clone(), expected = new float[tokens * cols];
+        for (int t = 0; t < tokens; t++) {
+            for (int c = 0; c < cols; c++) {
+                double s = before[t * cols + c];
+                for (int r = 0; r < rows; r++) s += (double) dY[t * rows + r] * m.get(r, c);
+                expected[t * cols + c] = (float) s;
+            }
+        }
+        Backward.matmulInputGrad(m, dY, tokens, dX);
+        assertClose(expected, dX, 1e-5, dtype + " dX");
     }
 
     private void matmulGradientsMatchTheirScalarTwins(int tokens, int rows, int cols) {
