@@ -34,7 +34,41 @@ public final class Backward {
             throw new IllegalArgumentException(w.name() + ": input gradient of [" + tokens + ", " + w.cols() + "] into "
                     + dX.length + " floats");
         }
+        if (tokens < PackedGemm.MIN_TOKENS) {
+            inputGradFewTokens(w, dY, tokens, dX);
+            return;
+        }
         FloatMatrix.matmulAll(dY, tokens, new Product(new TransposedMatrix(w), dX, null, Epilogue.ADD));
+    }
+
+    /** Columns of dX per task of {@link #inputGradFewTokens}: a few tokens' slices of them stay in the first-level cache. */
+    private static final int FEW_TOKENS_COLUMN_BLOCK = 1024;
+
+    /**
+     * {@link #matmulInputGrad} for fewer tokens than the packed GEMM takes (a few answer tokens through the LM head):
+     * W's rows scaled by each token's dY and added into dX, so W is read once, row by row in its stored order. The
+     * columns are split across the threads; each output is summed over r in order.
+     */
+    private static void inputGradFewTokens(FloatMatrix w, float[] dY, int tokens, float[] dX) {
+        int rows = w.rows(), cols = w.cols(), lanes = FloatMatrix.LANES;
+        // At most FEW_TOKENS_COLUMN_BLOCK columns per task, and at least one task per thread where the columns allow.
+        int block = Math.min(FEW_TOKENS_COLUMN_BLOCK, Math.max(lanes, (cols / Parallel.threads() + lanes - 1) / lanes * lanes));
+        int blocks = (cols + block - 1) / block;
+        Parallel.forRange(blocks, 1, (b0, b1) -> {
+            int c0 = b0 * block, c1 = Math.min(cols, b1 * block);
+            int vectorEnd = c0 + (c1 - c0) / lanes * lanes;
+            for (int r = 0; r < rows; r++) {
+                for (int t = 0; t < tokens; t++) {
+                    float g = dY[t * rows + r];
+                    FloatVector gs = FloatVector.broadcast(FloatMatrix.F, g);
+                    int o = t * cols;
+                    for (int c = c0; c < vectorEnd; c += lanes) {
+                        w.load(r, c).fma(gs, FloatVector.fromArray(FloatMatrix.F, dX, o + c)).intoArray(dX, o + c);
+                    }
+                    for (int c = vectorEnd; c < c1; c++) dX[o + c] += g * w.get(r, c);
+                }
+            }
+        });
     }
 
     /**

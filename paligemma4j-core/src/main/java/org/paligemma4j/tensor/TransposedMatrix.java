@@ -38,7 +38,7 @@ final class TransposedMatrix extends FloatMatrix {
         return w.get(c, r);
     }
 
-    /** A column of W: gathered element by element (only the few-token paths read it; packing does not). */
+    /** A column of W, gathered element by element: slow, and unused by {@link Backward#matmulInputGrad}, which sends few tokens elsewhere. */
     @Override
     FloatVector load(int r, int c) {
         float[] column = new float[LANES];

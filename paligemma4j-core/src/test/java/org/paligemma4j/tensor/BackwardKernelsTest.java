@@ -67,10 +67,12 @@ class BackwardKernelsTest {
 
     /**
      * Weights in a stored format, read in place as their transpose: the input gradient adds into what dX held, also
-     * when W has more rows than one column block of the packed GEMM (its sums then come in several blocks).
+     * when W has more rows than one column block of the packed GEMM (its sums then come in several blocks), and for
+     * fewer tokens than the GEMM takes (W's rows scaled and added, in column blocks across the threads).
      */
     @ParameterizedTest
-    @CsvSource({"BF16, 4500, 40, 9", "F16, 70, 33, 12", "BF16, 64, 2048, 3", "F32, 5000, 17, 8"})
+    @CsvSource({"BF16, 4500, 40, 9", "F16, 70, 33, 12", "BF16, 64, 2048, 3", "F32, 5000, 17, 8", "BF16, 300, 2304, 5",
+            "F32, 20, 7, 1", "F16, 9, 70, 2"})
     void inputGradientOfStoredWeightsAddsIntoDx(StoredType dtype, int rows, int cols, int tokens) {
         FloatMatrix m = KernelOracleTest.matrix(dtype, rows, cols, rows + 7L * cols);
         float[] dY = randoms(tokens * rows, 2), before = randoms(tokens * cols, 3);
