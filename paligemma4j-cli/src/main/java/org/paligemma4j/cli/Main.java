@@ -1,6 +1,7 @@
 package org.paligemma4j.cli;
 
 import java.io.PrintWriter;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -50,10 +51,41 @@ public final class Main implements Runnable {
     private static int reportUsageError(CommandLine.ParameterException e, String[] args) {
         CommandLine cl = e.getCommandLine();
         PrintWriter err = cl.getErr();
-        err.println("paligemma " + cl.getCommandName() + ": " + e.getMessage() + " (see 'paligemma "
-                + (cl.getParent() == null ? "" : cl.getCommandName() + " ") + "--help')");
+        boolean topLevel = cl.getParent() == null;
+        String message = e.getMessage();
+        // A word where the command goes ("paligemma answer ...") is a command name that does not exist.
+        if (topLevel && e instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()
+                && !u.getUnmatched().getFirst().startsWith("-")) {
+            String word = u.getUnmatched().getFirst();
+            message = "unknown command '" + word + "'";
+            List<String> near = cl.getSubcommands().keySet().stream().filter(name -> isTypoOf(word, name)).toList();
+            if (!near.isEmpty()) message += " (did you mean " + String.join(" or ", near) + "?)";
+        }
+        err.println("paligemma" + (topLevel ? "" : " " + cl.getCommandName()) + ": " + message + " (see 'paligemma "
+                + (topLevel ? "" : cl.getCommandName() + " ") + "--help')");
         err.flush();
         return cl.getCommandSpec().exitCodeOnInvalidInput();
+    }
+
+    /**
+     * Whether {@code word} is a mistyped {@code name}: at most a third of its letters (at least one) inserted,
+     * deleted or replaced (Levenshtein distance). picocli's own suggestions offered "merge-adapter or serve or
+     * convert" for "answer".
+     */
+    static boolean isTypoOf(String word, String name) {
+        int[] previous = new int[name.length() + 1], current = new int[name.length() + 1];
+        for (int j = 0; j <= name.length(); j++) previous[j] = j;
+        for (int i = 1; i <= word.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= name.length(); j++) {
+                int replace = previous[j - 1] + (word.charAt(i - 1) == name.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(replace, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[name.length()] <= Math.max(1, name.length() / 3);
     }
 
     @Override

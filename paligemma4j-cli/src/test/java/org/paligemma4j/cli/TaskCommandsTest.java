@@ -263,6 +263,22 @@ class TaskCommandsTest {
                 Arguments.of(1, "folder /nonexistent/dir does not exist", List.of("detect", "--model", MODEL, SHAPES, "cat", "--draw", "/nonexistent/dir/out.png")));
     }
 
+    @Test
+    void anUnknownCommandIsNamedAsSuchWithTheNearestNames() {
+        CliRunner.Result unknown = CliRunner.run("answer", "--model", MODEL, SHAPES, "what?");
+        CliRunner.Result typo = CliRunner.run("captoin", "--model", MODEL, SHAPES);
+        for (CliRunner.Result r : List.of(unknown, typo)) {
+            assertEquals(2, r.exitCode(), r.err());
+            assertEquals("", r.out());
+        }
+        String err = unknown.err().replace("WARNING: Using incubator modules: jdk.incubator.vector\n", "");
+        assertEquals(1, err.lines().count(), err);
+        assertTrue(err.startsWith("paligemma: unknown command 'answer'"), err);
+        assertTrue(err.contains("(see 'paligemma --help')"), err);
+        assertTrue(err.startsWith("paligemma: unknown command 'answer' (see"), "no far-fetched suggestion: " + err);
+        assertTrue(typo.err().contains("paligemma: unknown command 'captoin' (did you mean caption?)"), typo.err());
+    }
+
     @ParameterizedTest(name = "{1}")
     @MethodSource("badArguments")
     void wrongArgumentsGiveOneLineErrorsAndNonZeroExitCodes(int exitCode, String message, List<String> args) {
