@@ -30,9 +30,9 @@ public final class Backward {
      * sums added straight into dX. Sums are float32 like the forward's.
      */
     public static void matmulInputGrad(FloatMatrix w, float[] dY, int tokens, float[] dX) {
-        if (dX.length < (long) tokens * w.cols()) {
-            throw new IllegalArgumentException(w.name() + ": input gradient of [" + tokens + ", " + w.cols() + "] into "
-                    + dX.length + " floats");
+        if (dX.length < (long) tokens * w.cols() || dY.length < (long) tokens * w.rows()) {
+            throw new IllegalArgumentException(w.name() + ": input gradient of [" + tokens + ", " + w.cols() + "] from dY of "
+                    + dY.length + " floats into " + dX.length);
         }
         if (tokens < PackedGemm.MIN_TOKENS) {
             inputGradFewTokens(w, dY, tokens, dX);
