@@ -48,6 +48,28 @@ class KernelOracleTest {
     }
 
     /** The bias goes on after the full sum, whichever kernel runs (GEMM adds it per panel, streaming after the loop). */
+    /**
+     * The double-precision product (SigLIP's patch embedding) against sums in double taken here: blocks of rows,
+     * pairs of rows and groups of four tokens, with every ragged end, land on the same float (or its neighbour,
+     * where two double sums in different orders round to either side of a float halfway point).
+     */
+    @ParameterizedTest(name = "{0} {1}x{2} x {3} tokens, in double")
+    @CsvSource({"F32, 37, 45, 7", "BF16, 9, 588, 13", "F32, 16, 32, 4", "F16, 17, 100, 1", "F32, 1, 588, 9"})
+    void productInDoubleMatchesDoubleSums(StoredType dtype, int rows, int cols, int tokens) {
+        FloatMatrix w = matrix(dtype, rows, cols, rows * 13L + cols);
+        float[] x = vector(tokens * cols, 17), bias = vector(rows, 19), y = new float[tokens * rows];
+        w.matmulInDouble(x, tokens, y, bias);
+        for (int t = 0; t < tokens; t++) {
+            for (int r = 0; r < rows; r++) {
+                double sum = 0;
+                for (int c = 0; c < cols; c++) sum += (double) w.get(r, c) * x[t * cols + c];
+                float expected = (float) (sum + bias[r]), actual = y[t * rows + r];
+                assertTrue(Math.abs(expected - actual) <= Math.ulp(expected), dtype + " [" + t + ", " + r + "]: " + actual
+                        + " against " + expected);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0} {1}x{2} x {3} tokens, with bias")
     @CsvSource({"BF16, 70, 104, 3", "F32, 33, 2500, 9", "BF16, 96, 300, 530"})
     void matmulWithBiasMatchesScalarTwinPlusBias(StoredType dtype, int rows, int cols, int tokens) {
