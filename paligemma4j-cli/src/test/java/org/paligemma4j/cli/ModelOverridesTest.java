@@ -81,9 +81,20 @@ class ModelOverridesTest {
     @Test
     void benchRunsOnAnNpz() throws IOException {
         CliRunner.Result r = CliRunner.run("bench", "--model", npz("paligemma2-tiny-bf16"), "--prompt-tokens", "24",
-                "--new-tokens", "2", "--runs", "1", "--threads", "1", "--json");
+                "--new-tokens", "2", "--runs", "2", "--threads", "1", "--json");
         assertEquals(0, r.exitCode(), r.err());
-        assertTrue(new ObjectMapper().readTree(r.out()).get("decode_tok_s").asDouble() > 0, r.out());
+        var report = new ObjectMapper().readTree(r.out());
+        assertTrue(report.get("decode_tok_s").asDouble() > 0, r.out());
+        // The machine's limits after each run (Linux), each run judged against its own, their spread reported.
+        assertEquals("after_each_run", report.get("machine_limits").asText(), r.out());
+        for (String limit : new String[] {"machine_read_gb_s", "machine_fma_gflops", "decode_compute_gb_s"}) {
+            var spread = report.get(limit + "_spread");
+            assertTrue(spread.get("min").asDouble() > 0 && spread.get("min").asDouble() <= spread.get("max").asDouble(), r.out());
+            assertEquals(report.get(limit).asDouble(), spread.get("median").asDouble(), 0.06, r.out()); // printed to 1–2 decimals
+        }
+        for (String fraction : new String[] {"decode_bw_fraction", "decode_roofline_fraction", "vision_peak_fraction", "prefill_peak_fraction"}) {
+            assertTrue(report.get(fraction).asDouble() > 0, fraction + " in " + r.out());
+        }
     }
 
     @Test
